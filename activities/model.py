@@ -1,0 +1,120 @@
+"""The `call_model` activity: one chat-completions call through the real `openai` client."""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+
+import httpx2
+import openai
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
+from agent_definitions import SCRIPTED_MODEL, get_agent
+from agent_definitions.examples import EXAMPLE_SCRIPTS
+from models import ModelCallInput, ModelCallOutput
+
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+
+def _retry_after(headers: httpx2.Headers) -> timedelta | None:
+    """The server's requested delay from `retry-after-ms` or `retry-after` (seconds or a date)."""
+    if ms := headers.get("retry-after-ms"):
+        try:
+            return timedelta(milliseconds=float(ms))
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return timedelta(seconds=max(0.0, float(value)))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return timedelta(seconds=max(0.0, parsed.timestamp() - time.time())) if parsed else None
+
+
+def provider_error(error: openai.APIError) -> ApplicationError:
+    """Map an `openai` error to an `ApplicationError` that Temporal retries only if it may pass."""
+    if isinstance(error, openai.APIStatusError):
+        status = error.status_code
+        retryable = status in RETRYABLE_STATUS or status >= 500
+        return ApplicationError(
+            f"model API error {status}: {error.message}",
+            type=f"ModelAPIError{status}",
+            non_retryable=not retryable,
+            next_retry_delay=_retry_after(error.response.headers) if retryable else None,
+        )
+    # Connection failures and timeouts may pass: let Temporal retry them.
+    return ApplicationError(f"model API unreachable: {error}", type="ModelAPIConnectionError")
+
+
+class ModelActivities:
+    """Holds the `openai` clients: one for the configured server, one for the scripted model.
+
+    Args:
+        scripts: Scripts of the scripted model per agent name; the examples' scripts by default.
+        base_url: The OpenAI-compatible server; `OPENAI_BASE_URL` or OpenAI by default.
+        api_key: Its key; `OPENAI_API_KEY` by default.
+    """
+
+    def __init__(
+        self,
+        scripts: Mapping[str, Script] | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+    ) -> None:
+        self._scripted = openai.AsyncOpenAI(
+            api_key="scripted",
+            base_url="http://scripted.model/v1",
+            max_retries=0,
+            http_client=httpx2.AsyncClient(
+                transport=ScriptedModelTransport(EXAMPLE_SCRIPTS if scripts is None else scripts)
+            ),
+        )
+        self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        self._remote: openai.AsyncOpenAI | None = None
+
+    def _client(self, model: str) -> openai.AsyncOpenAI:
+        if model == SCRIPTED_MODEL:
+            return self._scripted
+        if self._remote is None:
+            if not self._api_key:
+                raise ApplicationError(
+                    f"model {model!r} needs OPENAI_API_KEY in the worker's environment "
+                    "(any value for servers without keys, e.g. Ollama)",
+                    type="ModelConfigurationError",
+                    non_retryable=True,
+                )
+            # Temporal owns retries, so the client makes exactly one attempt.
+            self._remote = openai.AsyncOpenAI(
+                api_key=self._api_key, base_url=self._base_url, max_retries=0
+            )
+        return self._remote
+
+    @activity.defn(name="call_model")
+    async def call_model(self, input: ModelCallInput) -> ModelCallOutput:
+        """Ask the model for the next assistant message of an agent's conversation."""
+        agent = get_agent(input.agent)
+        tools = agent.openai_tools()
+        extra = {"tools": tools, "parallel_tool_calls": True} if tools else {}
+        headers = {AGENT_HEADER: agent.name} if input.model == SCRIPTED_MODEL else None
+        try:
+            completion = await self._client(input.model).chat.completions.create(
+                model=input.model,
+                messages=input.messages,  # type: ignore[arg-type]
+                extra_headers=headers,
+                **extra,  # type: ignore[arg-type]
+            )
+        except openai.APIError as error:
+            raise provider_error(error) from error
+        if not completion.choices:
+            raise ApplicationError("model returned no choices", type="ModelEmptyResponse")
+        message = completion.choices[0].message.model_dump(mode="json")
+        tokens = completion.usage.total_tokens if completion.usage else 0
+        return ModelCallOutput(message=message, total_tokens=tokens)

@@ -1,0 +1,109 @@
+"""Agents and the registry that workflows and activities look them up in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from agent_definitions._tool import Tool
+
+RejectPolicy = Literal["end", "tell_model"]
+SCRIPTED_MODEL = "scripted"
+SUB_AGENT_PARAMETERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {"prompt": {"type": "string", "description": "The request for the agent."}},
+    "required": ["prompt"],
+    "additionalProperties": False,
+}
+
+
+class UnknownAgentError(LookupError):
+    """No agent is registered under the given name."""
+
+
+@dataclass
+class Agent:
+    """An LLM agent: instructions, a model, tools and optional sub-agents.
+
+    Attributes:
+        name: Unique name; workflows and continuations refer to the agent by it.
+        instructions: The `developer` message that starts every conversation.
+        model: Default model; `scripted` plays a script offline.
+        tools: Plain tools, each run as an activity.
+        sub_agents: Agents offered to this one as tools taking `{"prompt": string}`.
+        description: What the agent does, shown to a parent agent's model.
+        tool_name: The tool name a parent's model calls this agent by.
+        on_reject: `end` finishes the run with `rejected_tool_calls`; `tell_model` reports the
+            rejection to the model as the tool's result and goes on.
+        approval_timeout: Default time to wait for a decision on any of this agent's calls.
+    """
+
+    name: str
+    instructions: str
+    model: str = SCRIPTED_MODEL
+    tools: list[Tool] = field(default_factory=list)
+    sub_agents: list[Agent] = field(default_factory=list)
+    description: str = ""
+    tool_name: str = ""
+    on_reject: RejectPolicy = "end"
+    approval_timeout: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        self.tool_name = self.tool_name or f"{self.name}_tool"
+        names = [t.name for t in self.tools] + [a.tool_name for a in self.sub_agents]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"agent {self.name!r} has duplicate tool names: {sorted(duplicates)}")
+
+    def find_tool(self, name: str) -> Tool | None:
+        """The plain tool called `name`, if any."""
+        return next((t for t in self.tools if t.name == name), None)
+
+    def find_sub_agent(self, tool_name: str) -> Agent | None:
+        """The sub-agent offered under `tool_name`, if any."""
+        return next((a for a in self.sub_agents if a.tool_name == tool_name), None)
+
+    def openai_tools(self) -> list[dict[str, Any]]:
+        """All tools and sub-agents in the chat-completions `tools` format."""
+        schemas = [t.openai_schema() for t in self.tools]
+        schemas += [
+            {
+                "type": "function",
+                "function": {
+                    "name": a.tool_name,
+                    "description": a.description or f"Ask the {a.name} agent.",
+                    "parameters": SUB_AGENT_PARAMETERS,
+                },
+            }
+            for a in self.sub_agents
+        ]
+        return schemas
+
+
+_registry: dict[str, Agent] = {}
+
+
+def register(*agents: Agent) -> None:
+    """Make agents (and their sub-agents, recursively) runnable by name."""
+    for agent in agents:
+        _registry[agent.name] = agent
+        register(*agent.sub_agents)
+
+
+def get_agent(name: str) -> Agent:
+    """The registered agent called `name`.
+
+    Raises:
+        UnknownAgentError: No such agent is registered.
+    """
+    try:
+        return _registry[name]
+    except KeyError:
+        known = ", ".join(sorted(_registry)) or "none"
+        raise UnknownAgentError(f"unknown agent {name!r} (registered: {known})") from None
+
+
+def registered_agents() -> list[str]:
+    """Names of all registered agents."""
+    return sorted(_registry)

@@ -1,0 +1,142 @@
+"""Tools: plain Python functions offered to a model, with a JSON schema from their signature."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, get_type_hints
+
+import pydantic
+
+ApprovalPredicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _docstring_parts(func: Callable[..., Any]) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into its summary and per-argument descriptions."""
+    doc = inspect.getdoc(func) or ""
+    summary_lines: list[str] = []
+    arg_docs: dict[str, str] = {}
+    section = "summary"
+    current: str | None = None
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if re.fullmatch(r"[A-Z][A-Za-z ]*:", stripped):
+            section = stripped[:-1].lower()
+            current = None
+            continue
+        if section == "summary":
+            summary_lines.append(stripped)
+        elif section in ("args", "arguments", "parameters"):
+            match = re.match(r"(\w+)(?:\s*\(.*?\))?:\s*(.*)", stripped)
+            if match and not line.startswith(" " * 8):
+                current = match.group(1)
+                arg_docs[current] = match.group(2)
+            elif current and stripped:
+                arg_docs[current] += " " + stripped
+    return " ".join(line for line in summary_lines if line).strip(), arg_docs
+
+
+def _arguments_model(func: Callable[..., Any]) -> type[pydantic.BaseModel]:
+    """Build the pydantic model that validates a function's keyword arguments."""
+    hints = get_type_hints(func)
+    _, arg_docs = _docstring_parts(func)
+    fields: dict[str, Any] = {}
+    for name, param in inspect.signature(func).parameters.items():
+        annotation = hints.get(name, Any)
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (annotation, pydantic.Field(default, description=arg_docs.get(name)))
+    return pydantic.create_model(
+        f"{func.__name__}_arguments",
+        __config__=pydantic.ConfigDict(extra="forbid"),
+        **fields,
+    )
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call.
+
+    Attributes:
+        name: The name the model sees.
+        description: What the tool does, for the model.
+        function: The Python function (sync or async) that runs in an activity.
+        arguments_model: Validates the model's arguments; its JSON schema is sent to the model.
+        needs_approval: True, False, or a deterministic predicate over the arguments.
+        approval_timeout: How long to wait for a decision before rejecting as "timed out".
+    """
+
+    name: str
+    description: str
+    function: Callable[..., Any]
+    arguments_model: type[pydantic.BaseModel]
+    needs_approval: bool | ApprovalPredicate = False
+    approval_timeout: timedelta | None = None
+
+    def parameters_schema(self) -> dict[str, Any]:
+        """The JSON schema of the tool's parameters, as sent to the model."""
+        schema = self.arguments_model.model_json_schema()
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        return schema
+
+    def openai_schema(self) -> dict[str, Any]:
+        """The tool in the chat-completions `tools` format."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters_schema(),
+            },
+        }
+
+    def validate_arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate arguments against the schema.
+
+        Raises:
+            pydantic.ValidationError: The arguments do not fit the schema.
+        """
+        return self.arguments_model.model_validate(dict(arguments)).model_dump()
+
+    def requires_approval(self, arguments: Mapping[str, Any]) -> bool:
+        """Whether a call with these arguments must wait for a person's decision."""
+        if callable(self.needs_approval):
+            return bool(self.needs_approval(arguments))
+        return self.needs_approval
+
+
+def tool(
+    function: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    needs_approval: bool | ApprovalPredicate = False,
+    approval_timeout: timedelta | None = None,
+) -> Any:
+    """Turn a function into a `Tool`, usable bare (`@tool`) or with options (`@tool(...)`).
+
+    Args:
+        function: The function to wrap.
+        name: The tool's name; the function's name by default.
+        needs_approval: True to always ask a person, or a predicate over the arguments.
+        approval_timeout: Reject the call as "timed out" when no decision comes in time.
+
+    Returns:
+        A `Tool`, or a decorator producing one.
+    """
+
+    def wrap(func: Callable[..., Any]) -> Tool:
+        summary, _ = _docstring_parts(func)
+        return Tool(
+            name=name or func.__name__,
+            description=summary,
+            function=func,
+            arguments_model=_arguments_model(func),
+            needs_approval=needs_approval,
+            approval_timeout=approval_timeout,
+        )
+
+    return wrap(function) if function is not None else wrap

@@ -1,0 +1,78 @@
+"""Helpers for tests: run agents on a worker with scripts, wait for pending approvals."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from activities import ModelActivities, Script
+from models import AgentRunOutput, AgentWorkflowInput
+from worker import build_worker
+from workflows import AgentWorkflow
+
+RUN_TIMEOUT = timedelta(minutes=2)
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client,
+    task_queue: str,
+    scripts: Mapping[str, Script] | None = None,
+    model_activities: ModelActivities | None = None,
+) -> AsyncIterator[Worker]:
+    """A worker for `task_queue`, running for the duration of the block."""
+    worker = build_worker(client, task_queue, scripts=scripts, model_activities=model_activities)
+    async with worker:
+        yield worker
+
+
+async def start_agent(
+    client: Client, task_queue: str, agent: str, prompt: str, model: str | None = None
+) -> WorkflowHandle[Any, AgentRunOutput]:
+    """Start a run with a fresh ID and an execution timeout, so a hang fails fast."""
+    return await client.start_workflow(
+        AgentWorkflow.run,
+        AgentWorkflowInput(agent=agent, prompt=prompt, model=model),
+        id=f"test-{agent}-{uuid.uuid4()}",
+        task_queue=task_queue,
+        execution_timeout=RUN_TIMEOUT,
+    )
+
+
+async def wait_for_pending(
+    handle: WorkflowHandle[Any, Any], count: int = 1, timeout: float = 30.0
+) -> list[dict[str, Any]]:
+    """Poll the `pending_approvals` query until `count` calls wait."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        pending = await handle.query("pending_approvals", result_type=list[dict[str, Any]])
+        if len(pending) >= count:
+            return pending
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"expected {count} pending approvals, saw {pending}")
+        await asyncio.sleep(0.1)
+
+
+def tool_call(name: str, **arguments: Any) -> dict[str, Any]:
+    """A scripted tool call."""
+    return {"name": name, "arguments": arguments}
+
+
+def tool_results(output: AgentRunOutput) -> dict[str, str]:
+    """Tool message contents by tool name, from the run's messages."""
+    names = {
+        tc["id"]: tc["function"]["name"]
+        for m in output.messages
+        if m.get("role") == "assistant"
+        for tc in m.get("tool_calls") or []
+    }
+    return {
+        names[m["tool_call_id"]]: m["content"] for m in output.messages if m.get("role") == "tool"
+    }

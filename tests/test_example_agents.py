@@ -1,0 +1,31 @@
+"""The shipped HR → account example, approved and rejected through the root workflow."""
+
+from __future__ import annotations
+
+from helpers import running_worker, start_agent, tool_results, wait_for_pending
+from temporalio.testing import WorkflowEnvironment
+
+from models import ApprovalDecision
+
+PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
+
+
+async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironment, task_queue: str):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue):
+        handle = await start_agent(client, task_queue, "hr_agent", PROMPT)
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["account_agent_tool", "authorize_account"]
+        assert entry["approved"] is False
+        leaf_id = entry["path_ids"][-1]
+        assert entry["tool_call"]["id"] == leaf_id
+        await handle.signal("approve", ApprovalDecision(tool_call_id=leaf_id, approver="alice"))
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert "onboarded" in (output.result or "")
+    results = tool_results(output)
+    assert results["send_email_tool"].startswith("Email to stzhang@example.com")
+    assert "created and authorized" in results["account_agent_tool"]
+    [decision] = output.decisions
+    assert decision.approver == "alice" and decision.approved
+    assert decision.paths == ["account_agent_tool", "authorize_account"]

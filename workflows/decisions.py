@@ -1,0 +1,66 @@
+"""Checking a person's decision against the waiting calls of an agent tree (pure, deterministic)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from agent_definitions import Agent, Tool
+from continuations import find_waiting_call
+from models import ApprovalDecision, JsonDict
+
+
+@dataclass(frozen=True)
+class CheckedDecision:
+    """A decision matched to the waiting call it is for."""
+
+    entry: JsonDict
+    approved: bool
+    arguments: dict[str, Any] | None
+
+    @property
+    def path_ids(self) -> list[str]:
+        return list(self.entry["path_ids"])
+
+
+def resolve_tool(root: Agent, paths: list[str]) -> Tool:
+    """The tool at the end of `paths` (tool names from `root` down through sub-agents).
+
+    Raises:
+        LookupError: A name on the path is not a sub-agent or tool of the agent before it.
+    """
+    agent = root
+    for name in paths[:-1]:
+        sub = agent.find_sub_agent(name)
+        if sub is None:
+            raise LookupError(f"agent {agent.name!r} has no sub-agent tool {name!r}")
+        agent = sub
+    found = agent.find_tool(paths[-1])
+    if found is None:
+        raise LookupError(f"agent {agent.name!r} has no tool {paths[-1]!r}")
+    return found
+
+
+def check_decision(
+    continuation: JsonDict,
+    agent: Agent,
+    decision: ApprovalDecision,
+    approved: bool,
+    already_decided: Collection[tuple[str, ...]],
+) -> CheckedDecision:
+    """Match a decision to a waiting call and validate any edited arguments.
+
+    Raises:
+        LookupError: No such waiting call, or it was already decided.
+        ValueError: Edited arguments on a rejection, or arguments that do not fit the schema.
+    """
+    entry = find_waiting_call(continuation, decision.tool_call_id, decision.path_ids)
+    if tuple(entry["path_ids"]) in already_decided:
+        raise LookupError(f"call {entry['path_ids'][-1]!r} was already decided")
+    arguments = None
+    if decision.arguments is not None:
+        if not approved:
+            raise ValueError("arguments can only be edited when approving")
+        arguments = resolve_tool(agent, entry["paths"]).validate_arguments(decision.arguments)
+    return CheckedDecision(entry=entry, approved=approved, arguments=arguments)
