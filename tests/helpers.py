@@ -34,7 +34,12 @@ async def running_worker(
 
 
 async def start_agent(
-    client: Client, task_queue: str, agent: str, prompt: str, model: str | None = None
+    client: Client,
+    task_queue: str,
+    agent: str,
+    prompt: str,
+    model: str | None = None,
+    execution_timeout: timedelta = RUN_TIMEOUT,
 ) -> WorkflowHandle[Any, AgentRunOutput]:
     """Start a run with a fresh ID and an execution timeout, so a hang fails fast."""
     return await client.start_workflow(
@@ -42,7 +47,7 @@ async def start_agent(
         AgentWorkflowInput(agent=agent, prompt=prompt, model=model),
         id=f"test-{agent}-{uuid.uuid4()}",
         task_queue=task_queue,
-        execution_timeout=RUN_TIMEOUT,
+        execution_timeout=execution_timeout,
     )
 
 

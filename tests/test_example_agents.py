@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from helpers import running_worker, start_agent, tool_results, wait_for_pending
 from temporalio.testing import WorkflowEnvironment
 
+from helpers import running_worker, start_agent, tool_results, wait_for_pending
 from models import ApprovalDecision
 
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."

@@ -83,11 +83,9 @@ class AgentWorkflow:
         reporter = (
             asyncio.create_task(self._report_to_parent()) if input.sub_agent_call_id else None
         )
-        try:
-            output = await self._loop(self._agent)
-        finally:
-            if reporter:
-                reporter.cancel()
+        output = await self._loop(self._agent)
+        if reporter:
+            reporter.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return output
 
@@ -132,38 +130,41 @@ class AgentWorkflow:
     async def _answer_call(self, agent: Agent, call: ToolCallState) -> None:
         """Decide, run and record one tool call; its `result` is what the model will read."""
         try:
-            arguments = _parse_arguments(agent, call)
-        except ValueError as error:
-            call.status, call.result = "done", f"Error: {error}"
-            return
-        try:
-            note = ""
-            tool = agent.find_tool(call.name)
-            if tool and tool.requires_approval(arguments):
-                decision = await self._await_decision(agent, call)
-                if not decision.approved:
-                    self._reject(agent, call, _rejection_text(decision))
-                    return
-                if decision.edited_arguments is not None:
-                    arguments = decision.edited_arguments
-                    note = (
-                        "Note: a person edited the arguments before approving; the call ran "
-                        f"with {json.dumps(arguments)}.\n"
-                    )
-            self._raise_if_stopped()
-            call.status = "running"
-            self._mark_changed()
-            if call.kind == "sub_agent":
-                await self._run_sub_agent(agent, call, arguments["prompt"])
-            else:
-                call.result = note + await self._run_tool(agent, call, arguments)
-                call.status = "done"
+            await self._decide_and_run(agent, call)
         except (_TurnStopped, asyncio.CancelledError, ChildWorkflowError):
             if self._stop_reason is None:
                 raise
             call.status, call.result = "skipped", f"Not run: {self._stop_reason}"
-        finally:
-            self._mark_changed()
+        # Not in a `finally`: an evicted workflow's coroutines are closed outside its event loop.
+        self._mark_changed()
+
+    async def _decide_and_run(self, agent: Agent, call: ToolCallState) -> None:
+        try:
+            arguments = _parse_arguments(agent, call)
+        except ValueError as error:
+            call.status, call.result = "done", f"Error: {error}"
+            return
+        note = ""
+        tool = agent.find_tool(call.name)
+        if tool and tool.requires_approval(arguments):
+            decision = await self._await_decision(agent, call)
+            if not decision.approved:
+                self._reject(agent, call, _rejection_text(decision))
+                return
+            if decision.edited_arguments is not None:
+                arguments = decision.edited_arguments
+                note = (
+                    "Note: a person edited the arguments before approving; the call ran "
+                    f"with {json.dumps(arguments)}.\n"
+                )
+        self._raise_if_stopped()
+        call.status = "running"
+        self._mark_changed()
+        if call.kind == "sub_agent":
+            await self._run_sub_agent(agent, call, arguments["prompt"])
+        else:
+            call.result = note + await self._run_tool(agent, call, arguments)
+            call.status = "done"
 
     async def _await_decision(self, agent: Agent, call: ToolCallState) -> DecisionRecord:
         call.status = "waiting_approval"
@@ -226,13 +227,9 @@ class AgentWorkflow:
         except ChildWorkflowError as error:
             if self._stop_reason is not None:
                 raise
-            call.status, call.result = (
-                "done",
-                f"Error: agent {sub_agent.name} failed: {error.cause or error}",
-            )
+            call.status, call.result = "done", f"Error: agent {sub_agent.name} failed: {error}"
             return
-        finally:
-            self._children.pop(call.id, None)
+        self._children.pop(call.id, None)
         self._state.decisions += [_nest(call, d) for d in output.decisions]
         if output.end_reason == "completed":
             call.status, call.result = "done", output.result or ""
