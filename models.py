@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 JsonDict = dict[str, Any]
 EndReason = Literal["completed", "rejected_tool_calls", "error"]
@@ -13,6 +13,14 @@ CallStatus = Literal["pending", "waiting_approval", "running", "done", "rejected
 CallKind = Literal["tool", "sub_agent", "invalid"]
 
 DEFAULT_TASK_QUEUE = "agent-continuations"
+
+
+def validation_problems(error: ValidationError) -> str:
+    """A pydantic error as one line: `field: problem; field: problem`."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}".removesuffix(".")
+        for e in error.errors()
+    )
 
 
 class AgentWorkflowInput(BaseModel):

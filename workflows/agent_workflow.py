@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         SubAgentReport,
         ToolCallInput,
         ToolCallState,
+        validation_problems,
     )
     from workflows.decisions import CheckedDecision, check_decision
     from workflows.details import describe_waiting
@@ -256,8 +257,13 @@ class AgentWorkflow:
         if self._agent is None:
             raise LookupError("this run has no agent, so nothing waits for a decision")
         return check_decision(
-            self._continuation(), self._agent, decision, approved, self._forwarded
+            self._continuation(), self._agent, decision, approved, self._decided()
         )
+
+    def _decided(self) -> set[tuple[str, ...]]:
+        """Paths of calls decided here or passed down, whose owner may not have moved on yet."""
+        own = {(c.id,) for c in self._state.turn_calls if c.decision is not None}
+        return own | self._forwarded
 
     def _record_decision(
         self,
@@ -303,32 +309,37 @@ class AgentWorkflow:
         verb = "approved" if approved else "rejected"
         return f"{verb} {' > '.join(checked.entry['paths'])} ({path_ids[-1]})"
 
-    async def _apply_signal(self, decision: ApprovalDecision, approved: bool) -> None:
+    async def _apply_signal(self, payload: Any, approved: bool) -> None:
         try:
+            decision = _parse(ApprovalDecision, payload)
             workflow.logger.info(await self._apply(decision, approved))
         except (LookupError, ValueError) as error:
-            workflow.logger.warning(
-                "ignored %s signal: %s", "approve" if approved else "reject", error
-            )
+            name = "approve" if approved else "reject"
+            workflow.logger.warning("ignored %s signal: %s", name, error)
+
+    # Decision payloads are parsed by the handlers, not the data converter, so that a malformed
+    # one is refused (update) or logged (signal) with a message naming the problem.
 
     @workflow.signal(name="approve")
-    async def approve(self, decision: ApprovalDecision) -> None:
-        """Approve a waiting tool call, optionally with edited `arguments`."""
+    async def approve(self, decision: Any) -> None:
+        """Approve a waiting call: an `ApprovalDecision`, optionally with edited `arguments`."""
         await self._apply_signal(decision, approved=True)
 
     @workflow.signal(name="reject")
-    async def reject(self, decision: ApprovalDecision) -> None:
-        """Reject a waiting tool call."""
+    async def reject(self, decision: Any) -> None:
+        """Reject a waiting call: an `ApprovalDecision`."""
         await self._apply_signal(decision, approved=False)
 
     @workflow.update(name="decide")
-    async def decide(self, input: DecideInput) -> str:
-        """Approve or reject a waiting tool call and say what was decided."""
-        return await self._apply(input, input.approved)
+    async def decide(self, input: Any) -> str:
+        """Approve or reject a waiting call (a `DecideInput`) and say what was decided."""
+        decision = _parse(DecideInput, input)
+        return await self._apply(decision, decision.approved)
 
     @decide.validator
-    def _validate_decide(self, input: DecideInput) -> None:
-        self._check(input, input.approved)
+    def _validate_decide(self, input: Any) -> None:
+        decision = _parse(DecideInput, input)
+        self._check(decision, decision.approved)
 
     @workflow.signal(dynamic=True)
     def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
@@ -348,10 +359,9 @@ class AgentWorkflow:
     @workflow.query(name="pending_approvals")
     def pending_approvals(self) -> list[JsonDict]:
         """Every tool call in the agent tree waiting for a decision, as `approval_info` entries."""
+        decided = self._decided()
         return [
-            e
-            for e in waiting_calls(self._continuation())
-            if tuple(e["path_ids"]) not in self._forwarded
+            e for e in waiting_calls(self._continuation()) if tuple(e["path_ids"]) not in decided
         ]
 
     @workflow.query(name="get_state")
@@ -421,8 +431,20 @@ def _parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:
     try:
         return tool.validate_arguments(arguments)
     except pydantic.ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        problems = validation_problems(error)
         raise ValueError(f"arguments of {call.name} do not fit its schema: {problems}") from None
+
+
+def _parse(model: type[DecideInput] | type[ApprovalDecision], payload: Any) -> Any:
+    """Validate a decision payload.
+
+    Raises:
+        ValueError: The payload is not a valid decision; the message says what is wrong.
+    """
+    try:
+        return model.model_validate(payload)
+    except pydantic.ValidationError as error:
+        raise ValueError(f"invalid decision: {validation_problems(error)}") from None
 
 
 def _rejection_text(decision: DecisionRecord) -> str:

@@ -6,9 +6,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic
+
 from agent_definitions import Agent, Tool
 from continuations import find_waiting_call
-from models import ApprovalDecision, JsonDict
+from models import ApprovalDecision, JsonDict, validation_problems
 
 
 @dataclass(frozen=True)
@@ -62,5 +64,10 @@ def check_decision(
     if decision.arguments is not None:
         if not approved:
             raise ValueError("arguments can only be edited when approving")
-        arguments = resolve_tool(agent, entry["paths"]).validate_arguments(decision.arguments)
+        tool = resolve_tool(agent, entry["paths"])
+        try:
+            arguments = tool.validate_arguments(decision.arguments)
+        except pydantic.ValidationError as error:
+            problems = validation_problems(error)
+            raise ValueError(f"edited arguments do not fit {tool.name}: {problems}") from None
     return CheckedDecision(entry=entry, approved=approved, arguments=arguments)
