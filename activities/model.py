@@ -25,7 +25,7 @@ def _retry_after(headers: httpx2.Headers) -> timedelta | None:
     """The server's requested delay from `retry-after-ms` or `retry-after` (seconds or a date)."""
     if ms := headers.get("retry-after-ms"):
         try:
-            return timedelta(milliseconds=float(ms))
+            return timedelta(milliseconds=max(0.0, float(ms)))
         except ValueError:
             pass
     value = headers.get("retry-after")
@@ -34,8 +34,12 @@ def _retry_after(headers: httpx2.Headers) -> timedelta | None:
     try:
         return timedelta(seconds=max(0.0, float(value)))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return timedelta(seconds=max(0.0, parsed.timestamp() - time.time())) if parsed else None
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # A malformed header must not hide the provider's error.
+    return timedelta(seconds=max(0.0, parsed.timestamp() - time.time()))
 
 
 def provider_error(error: openai.APIError) -> ApplicationError:

@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import json
 
+import pydantic
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -23,9 +24,18 @@ async def run_tool(input: ToolCallInput) -> ToolCallOutput:
             type="UnknownTool",
             non_retryable=True,
         )
+    try:
+        # Arguments arrive as JSON; validating turns them back into the function's own types.
+        arguments = dict(tool.arguments_model.model_validate(input.arguments))
+    except pydantic.ValidationError as error:
+        raise ApplicationError(
+            f"arguments of tool {input.tool!r} do not fit its schema: {error}",
+            type="InvalidToolArguments",
+            non_retryable=True,
+        ) from error
     if inspect.iscoroutinefunction(tool.function):
-        result = await tool.function(**input.arguments)
+        result = await tool.function(**arguments)
     else:
-        result = await asyncio.to_thread(tool.function, **input.arguments)
+        result = await asyncio.to_thread(tool.function, **arguments)
     content = result if isinstance(result, str) else json.dumps(result, default=str)
     return ToolCallOutput(content=content)

@@ -97,10 +97,13 @@ class Tool:
     def validate_arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Validate arguments against the schema.
 
+        Returns:
+            The arguments with defaults filled in, as JSON values (they travel through history).
+
         Raises:
             pydantic.ValidationError: The arguments do not fit the schema.
         """
-        return self.arguments_model.model_validate(dict(arguments)).model_dump()
+        return self.arguments_model.model_validate(dict(arguments)).model_dump(mode="json")
 
     def requires_approval(self, arguments: Mapping[str, Any]) -> bool:
         """Whether a call with these arguments must wait for a person's decision."""
