@@ -1,0 +1,5 @@
+"""The starter's command line: start agents, list and decide waiting calls, read results, demo."""
+
+from cli._main import amain, main
+
+__all__ = ["amain", "main"]

@@ -1,0 +1,142 @@
+"""The commands that act on agent runs: start, pending, approve, reject and result."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import uuid
+
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+import agent_definitions.examples  # noqa: F401  (registers the example agents)
+from agent_definitions import UnknownAgentError, get_agent
+from cli._errors import CliError, report_error
+from cli._format import format_output, format_pending
+from cli._runs import Run, connect_client
+from models import AgentWorkflowInput, DecideInput
+from workflows import AgentWorkflow
+
+
+def default_approver() -> str | None:
+    """The OS user name, recorded as who decided unless `--approver` says otherwise."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return None
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+async def _client(args: argparse.Namespace) -> Client:
+    return await connect_client(args.address, args.namespace)
+
+
+async def start_run(
+    client: Client,
+    agent: str,
+    prompt: str,
+    task_queue: str,
+    workflow_id: str | None = None,
+    model: str | None = None,
+) -> Run:
+    """Start `agent` on `prompt` and return the new run.
+
+    Raises:
+        CliError: The agent is not registered, or the workflow ID is taken.
+    """
+    try:
+        get_agent(agent)
+    except UnknownAgentError as error:
+        raise CliError(str(error)) from None
+    workflow_id = workflow_id or f"{agent}-{uuid.uuid4().hex[:8]}"
+    try:
+        await client.start_workflow(
+            AgentWorkflow.run,
+            AgentWorkflowInput(agent=agent, prompt=prompt, model=model),
+            id=workflow_id,
+            task_queue=task_queue,
+        )
+    except WorkflowAlreadyStartedError:
+        raise CliError(f"a workflow with ID {workflow_id!r} already exists") from None
+    return await Run.find(client, workflow_id)
+
+
+async def start(args: argparse.Namespace) -> int:
+    """`start AGENT PROMPT`: print the new run's workflow ID; with `--wait`, where it got to."""
+    run = await start_run(
+        await _client(args), args.agent, args.prompt, args.task_queue, args.id, args.model
+    )
+    print(run.id)
+    if args.wait:
+        waiting = await run.wait_for_pause(_stderr)
+        if waiting:
+            print(f"Waiting for a decision:\n{format_pending(waiting)}")
+        else:
+            print(format_output(await run.output()))
+    return 0
+
+
+async def pending(args: argparse.Namespace) -> int:
+    """`pending ID`: the calls waiting for a decision (none once the run has ended)."""
+    run = await Run.find(await _client(args), args.workflow_id)
+    waiting = await run.pending() if run.running else []
+    if args.json:
+        print(json.dumps(waiting, indent=2))
+    elif waiting:
+        print(f"{len(waiting)} call(s) wait for a decision in {run.id}:\n{format_pending(waiting)}")
+    else:
+        print(f"No call waits for a decision in {run.id} ({run.status}).")
+    return 0
+
+
+async def _decide(args: argparse.Namespace, approved: bool) -> int:
+    every = getattr(args, "all", False)
+    if every == bool(args.call_ids):
+        raise CliError("give either the CALL_IDs to decide (see `pending ID`) or --all")
+    run = await Run.find(await _client(args), args.workflow_id)
+    if not run.running:
+        raise CliError(f"workflow {run.id!r} has ended ({run.status}): nothing to decide")
+    verdict = {"approved": approved, "reason": args.reason, "approver": args.approver}
+    if every:
+        waiting = await run.pending()
+        if not waiting:
+            raise CliError(f"no call waits for a decision in {run.id}")
+        decisions = [DecideInput(path_ids=entry["path_ids"], **verdict) for entry in waiting]
+    else:
+        decisions = [DecideInput(tool_call_id=call_id, **verdict) for call_id in args.call_ids]
+    failures = 0
+    for decision in decisions:
+        try:
+            print(await run.decide(decision))
+        except CliError as error:
+            report_error(str(error))
+            failures += 1
+    return 1 if failures else 0
+
+
+async def approve(args: argparse.Namespace) -> int:
+    """`approve ID CALL_ID... | --all`: approve through the `decide` update."""
+    return await _decide(args, approved=True)
+
+
+async def reject(args: argparse.Namespace) -> int:
+    """`reject ID CALL_ID...`: reject through the `decide` update."""
+    return await _decide(args, approved=False)
+
+
+async def result(args: argparse.Namespace) -> int:
+    """`result ID`: wait for the run to end and print its output."""
+    run = await Run.find(await _client(args), args.workflow_id)
+    if run.running:
+        _stderr(f"waiting for {run.id} to end...")
+    output = await run.output()
+    if args.json:
+        print(json.dumps(output.model_dump(mode="json", exclude_none=True), indent=2))
+    else:
+        print(format_output(output))
+    return 0

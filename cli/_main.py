@@ -1,0 +1,48 @@
+"""Parsing the command line, running one command and turning failures into one line."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from temporalio.exceptions import TemporalError
+
+from cli._errors import CliError, report_error
+from cli._parser import build_parser
+
+
+async def amain(argv: Sequence[str] | None = None) -> int:
+    """Run the command `argv` names, in the running event loop.
+
+    Args:
+        argv: The arguments after the program name (default: `sys.argv[1:]`).
+
+    Returns:
+        The exit code: 0 on success, 1 when the command failed, 2 on a usage error.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit:
+        return exit.code if isinstance(exit.code, int) else 2
+    try:
+        return await args.command(args)
+    except CliError as error:
+        report_error(str(error))
+    except TemporalError as error:
+        report_error(f"Temporal: {getattr(error, 'message', None) or error}")
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command `argv` names in a new event loop; see `amain`.
+
+    SIGTERM stops a command like Ctrl-C does, so the demo still stops the server it started.
+    """
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return asyncio.run(amain(argv))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

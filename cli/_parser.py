@@ -1,0 +1,104 @@
+"""The starter's arguments: global connection flags and one subparser per command."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli import _commands, _demo
+from connection import default_task_queue
+from models import DEFAULT_TASK_QUEUE
+
+
+def _connection_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    # Subcommands accept the flags too (`pending ID --address X`); SUPPRESS keeps a value
+    # given before the subcommand from being reset by the subparser's default.
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--address",
+        default=default(None),
+        help="Temporal frontend (default: TEMPORAL_ADDRESS or localhost:7233)",
+    )
+    parser.add_argument(
+        "--namespace",
+        default=default(None),
+        help="namespace (default: TEMPORAL_NAMESPACE or default)",
+    )
+    parser.add_argument(
+        "--task-queue",
+        default=default(default_task_queue()),
+        help=f"the worker's task queue (default: TEMPORAL_TASK_QUEUE or {DEFAULT_TASK_QUEUE})",
+    )
+
+
+def _decision_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reason", help="why, recorded with the decision")
+    parser.add_argument(
+        "--approver",
+        default=_commands.default_approver(),
+        help="who decides, recorded with the decision (default: your user name)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `starter.py`; each subcommand sets `command` to its coroutine function."""
+    parser = argparse.ArgumentParser(
+        prog="starter.py",
+        description="Start agent runs on Temporal, decide the tool calls they wait for.",
+    )
+    _connection_flags(parser, defaults=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _connection_flags(common, defaults=False)
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    start = commands.add_parser("start", parents=[common], help="start an agent run")
+    start.add_argument("agent", help="registered agent name, e.g. hr_agent")
+    start.add_argument("prompt", help="the user's request")
+    start.add_argument("--id", help="workflow ID (default: AGENT-<random>)")
+    start.add_argument("--model", help="model for the whole run (default: the agent's)")
+    start.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait until the run pauses for approval or ends, and show which",
+    )
+    start.set_defaults(command=_commands.start)
+
+    pending = commands.add_parser("pending", parents=[common], help="list calls waiting")
+    pending.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
+    pending.add_argument("--json", action="store_true", help="print the query's JSON list")
+    pending.set_defaults(command=_commands.pending)
+
+    approve = commands.add_parser("approve", parents=[common], help="approve waiting calls")
+    approve.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
+    approve.add_argument("call_ids", nargs="*", metavar="CALL_ID", help="call IDs from `pending`")
+    approve.add_argument("--all", action="store_true", help="approve every waiting call")
+    _decision_flags(approve)
+    approve.set_defaults(command=_commands.approve)
+
+    reject = commands.add_parser("reject", parents=[common], help="reject waiting calls")
+    reject.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
+    reject.add_argument("call_ids", nargs="+", metavar="CALL_ID", help="call IDs from `pending`")
+    _decision_flags(reject)
+    reject.set_defaults(command=_commands.reject)
+
+    result = commands.add_parser("result", parents=[common], help="wait for a run's end")
+    result.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
+    result.add_argument("--json", action="store_true", help="print the run's output object")
+    result.set_defaults(command=_commands.result)
+
+    demo = commands.add_parser(
+        "demo", parents=[common], help="run the onboarding example, pausing for approval"
+    )
+    demo.add_argument(
+        "--decision",
+        choices=["approve", "reject"],
+        help="decide without asking (default: ask on a terminal, else approve)",
+    )
+    demo.add_argument(
+        "--keep-server",
+        action="store_true",
+        help="leave the server and worker up and wait for a decision from the Web UI",
+    )
+    demo.set_defaults(command=_demo.demo)
+    return parser
