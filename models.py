@@ -8,9 +8,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 JsonDict = dict[str, Any]
-EndReason = Literal["completed", "rejected_tool_calls", "error"]
-CallStatus = Literal["pending", "waiting_approval", "running", "done", "rejected", "skipped"]
+EndReason = Literal["completed", "rejected_tool_calls", "error", "approval_required", "suspended"]
+CallStatus = Literal[
+    "pending", "waiting_approval", "running", "done", "rejected", "skipped", "parked"
+]
 CallKind = Literal["tool", "sub_agent", "invalid"]
+# How an imported unanswered call goes on: wait for a person, as decided, or just run.
+ImportedDecision = Literal["open", "approve", "reject", "run"]
 
 DEFAULT_TASK_QUEUE = "agent-continuations"
 
@@ -23,15 +27,58 @@ def validation_problems(error: ValidationError) -> str:
     )
 
 
+class BudgetInput(BaseModel):
+    """New limits for a resumed level's suspension policies; unset keeps a policy's own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turns: int | None = Field(None, gt=0)
+    tokens: int | None = Field(None, gt=0)
+    duration_seconds: float | None = Field(None, gt=0)
+
+
+class ResumeSignalInput(BaseModel):
+    """Payload of the `resume` signal: which suspended level (all by default) and a new budget."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path_ids: list[str] | None = Field(
+        None, description="Tool-call IDs from the root to a suspended sub-agent; [] for the root."
+    )
+    budget: BudgetInput | None = None
+
+
+class PolicyState(BaseModel):
+    """Where suspension policies measure from: the level's last (re)start, and its budget."""
+
+    turns_at_start: int = 0
+    tokens_at_start: int = 0
+    started_at: datetime | None = None
+    budget: BudgetInput = Field(default_factory=BudgetInput)
+
+
+class RunOptions(BaseModel):
+    """Options of a run, shared by every level of its agent tree."""
+
+    exit_on_suspend: bool = Field(
+        False, description="Complete with the continuation instead of waiting for `resume`."
+    )
+    history_event_limit: int = Field(
+        2000, gt=100, description="Continue-as-new at a turn boundary past this many events."
+    )
+
+
 class AgentWorkflowInput(BaseModel):
     """Input of `AgentWorkflow`: which agent to run, on what, and with which model."""
 
     agent: str
-    prompt: str
+    prompt: str | None = Field(None, description="The user's request; None when resuming.")
     model: str | None = Field(None, description="Overrides the agent's model for the whole tree.")
     sub_agent_call_id: str | None = Field(
         None, description="Set on a sub-agent's run: the parent's tool-call ID it answers."
     )
+    resume: ResumePoint | None = Field(None, description="Start from this saved state.")
+    options: RunOptions = Field(default_factory=RunOptions)
 
 
 class ApprovalDecision(BaseModel):
@@ -91,7 +138,10 @@ class ToolCallState(BaseModel):
     result: str | None = None
     child_workflow_id: str | None = None
     child_continuation: JsonDict | None = Field(
-        None, description="The waiting sub-agent's continuation, as it last reported it."
+        None, description="The sub-agent's continuation while it waits or is suspended."
+    )
+    sub_agent_resume: ResumePoint | None = Field(
+        None, description="Imported state the sub-agent resumes from instead of its prompt."
     )
 
     @property
@@ -113,6 +163,31 @@ class AgentState(BaseModel):
     decisions: list[DecisionRecord] = Field(default_factory=list)
     model_turns: int = 0
     total_tokens: int = 0
+    policy: PolicyState = Field(default_factory=PolicyState)
+    suspend_list: list[str] = Field(
+        default_factory=list, description="The policies that suspended this level, if it is."
+    )
+
+
+class ResumeCall(BaseModel):
+    """An unanswered call of an imported turn: its decision, and a sub-agent's saved state."""
+
+    tool_call: JsonDict
+    decision: ImportedDecision = "open"
+    sub_agent: ResumePoint | None = None
+
+
+class ResumePoint(BaseModel):
+    """The state an agent level starts from when resumed (import or continue-as-new)."""
+
+    messages: list[JsonDict]
+    calls: list[ResumeCall] = Field(
+        default_factory=list, description="Unanswered calls of the last assistant message."
+    )
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    model_turns: int = 0
+    total_tokens: int = 0
+    policy: PolicyState = Field(default_factory=PolicyState)
 
 
 class SubAgentReport(BaseModel):
@@ -123,18 +198,20 @@ class SubAgentReport(BaseModel):
 
 
 class AgentRunOutput(BaseModel):
-    """The result of a run, in the prototype's output shape (`end_reason` decides the keys)."""
+    """The result of a run, in the prototype's output shape (`end_reason` decides the keys).
+
+    `approval_required` and `suspended` come only with `RunOptions.exit_on_suspend`; their
+    `continuation` is in the runtime's form: `continuations.to_output` makes the file form.
+    """
 
     end_reason: EndReason
     result: str | None = None
-    messages: list[JsonDict]
+    messages: list[JsonDict] = Field(default_factory=list)
     rejected_tool_calls: list[JsonDict] | None = None
     error: str | None = None
+    continuation: JsonDict | None = None
+    suspend_list: list[str] | None = None
     decisions: list[DecisionRecord] = Field(default_factory=list)
-
-    def to_json_dict(self) -> JsonDict:
-        """The output as the prototype's JSON object, plus `decisions` when any were taken."""
-        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
 
 class ModelCallInput(BaseModel):

@@ -9,13 +9,29 @@ from agent_definitions._agent import (
     register,
     registered_agents,
 )
+from agent_definitions._policies import (
+    Budget,
+    CustomPolicy,
+    EveryNTurns,
+    LoopStatus,
+    MaxDuration,
+    SuspensionPolicy,
+    TokenBudget,
+)
 from agent_definitions._tool import ApprovalPredicate, Tool, tool
 
 __all__ = [
     "SCRIPTED_MODEL",
     "Agent",
     "ApprovalPredicate",
+    "Budget",
+    "CustomPolicy",
+    "EveryNTurns",
+    "LoopStatus",
+    "MaxDuration",
     "RejectPolicy",
+    "SuspensionPolicy",
+    "TokenBudget",
     "Tool",
     "UnknownAgentError",
     "get_agent",

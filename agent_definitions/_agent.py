@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
+from agent_definitions._policies import SuspensionPolicy
 from agent_definitions._tool import Tool
 
 RejectPolicy = Literal["end", "tell_model"]
@@ -37,6 +38,7 @@ class Agent:
         on_reject: `end` finishes the run with `rejected_tool_calls`; `tell_model` reports the
             rejection to the model as the tool's result and goes on.
         approval_timeout: Default time to wait for a decision on any of this agent's calls.
+        suspension_policies: Checked before each model call; any that fires suspends the agent.
     """
 
     name: str
@@ -48,6 +50,7 @@ class Agent:
     tool_name: str = ""
     on_reject: RejectPolicy = "end"
     approval_timeout: timedelta | None = None
+    suspension_policies: list[SuspensionPolicy] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"

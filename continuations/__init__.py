@@ -1,12 +1,14 @@
-"""The portable continuation format: building, flattening and finding waiting calls."""
+"""The portable continuation format: its models, building, export, import and sealing."""
 
 from continuations._tree import (
     build_continuation,
     find_waiting_call,
     flatten_approval_info,
+    needs_attention,
     tool_message,
     waiting_calls,
 )
+from continuations.export import run_output_to_json, to_output
 from continuations.format import (
     FORMAT_VERSION,
     AgentOutput,
@@ -60,9 +62,12 @@ __all__ = [
     "dump_agent_output",
     "find_waiting_call",
     "flatten_approval_info",
+    "needs_attention",
     "parse_agent_output",
+    "run_output_to_json",
     "seal_key_from_env",
     "seal_output",
+    "to_output",
     "tool_message",
     "verify_seal",
     "waiting_calls",

@@ -1,4 +1,9 @@
-"""Pure functions between an agent level's state and the continuation format's tree shapes."""
+"""Pure functions between an agent level's state and the continuation format's tree shapes.
+
+The runtime form of a continuation is the format's, plus keys for this project kept on each
+level: `agent`, `suspend_list` (when the level is suspended) and `decisions`. `to_output`
+(in `continuations.export`) turns it into the file form.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from typing import Any
 
 from models import AgentState, JsonDict
 
+ANSWERED = ("done", "rejected", "skipped")
+
 
 def tool_message(tool_call_id: str, content: str) -> JsonDict:
     """A chat-completions tool result message."""
@@ -14,25 +21,37 @@ def tool_message(tool_call_id: str, content: str) -> JsonDict:
 
 
 def build_continuation(state: AgentState) -> JsonDict:
-    """The continuation object of one agent level, with waiting sub-agents nested.
+    """The continuation of one agent level, in runtime form, with sub-agents nested.
 
-    `messages` holds the conversation plus the results of this turn's finished calls;
-    `resume_request` the calls that wait for a decision, a waiting sub-agent's call carrying
-    that sub-agent's own continuation under `continuation`.
+    `messages` holds the conversation plus the results of this turn's answered calls. Every
+    unanswered call is in `resume_request`; its `processed` flag is false while it waits for a
+    decision, true when it may run (it needs none, was approved, or is running). A sub-agent
+    call that waits or is suspended carries the sub-agent's continuation.
     """
     messages = list(state.messages)
     resume_request: list[JsonDict] = []
+    processed: list[JsonDict] = []
     for call in state.turn_calls:
-        if call.status == "done" and call.result is not None:
+        if call.status in ANSWERED and call.result is not None:
             messages.append(tool_message(call.id, call.result))
-        elif call.status == "waiting_approval":
-            resume_request.append(dict(call.tool_call))
-        elif call.child_continuation and call.child_continuation.get("resume_request"):
-            resume_request.append({**call.tool_call, "continuation": call.child_continuation})
+            continue
+        entry = dict(call.tool_call)
+        if call.child_continuation is not None:
+            entry["continuation"] = call.child_continuation
+        resume_request.append(entry)
+        if call.decision is not None:
+            may_run = call.decision.approved
+        else:
+            may_run = call.status != "waiting_approval"
+        processed.append({"id": call.id, "approved": may_run})
     continuation: JsonDict = {"agent": state.agent, "messages": messages}
     if resume_request:
         continuation["resume_request"] = resume_request
-        continuation["processed"] = [{"id": tc["id"], "approved": False} for tc in resume_request]
+        continuation["processed"] = processed
+    if state.suspend_list:
+        continuation["suspend_list"] = list(state.suspend_list)
+    if state.decisions:
+        continuation["decisions"] = [d.model_dump(mode="json") for d in state.decisions]
     return continuation
 
 
@@ -43,6 +62,7 @@ def _walk(continuation: JsonDict, paths: list[str], path_ids: list[str]) -> Iter
             # A nested level that is suspended rather than waiting for approval.
             yield {"paths": paths, "path_ids": path_ids, "approved": True}
         return
+    flags = {p["id"]: bool(p.get("approved")) for p in continuation.get("processed") or []}
     for call in resume_request:
         here_paths = [*paths, call["function"]["name"]]
         here_ids = [*path_ids, call["id"]]
@@ -51,17 +71,38 @@ def _walk(continuation: JsonDict, paths: list[str], path_ids: list[str]) -> Iter
             yield from _walk(nested, here_paths, here_ids)
         else:
             leaf = {k: v for k, v in call.items() if k != "continuation"}
-            yield {"paths": here_paths, "path_ids": here_ids, "tool_call": leaf, "approved": False}
+            approved = flags.get(call["id"], False)
+            yield {
+                "paths": here_paths,
+                "path_ids": here_ids,
+                "tool_call": leaf,
+                "approved": approved,
+            }
 
 
 def flatten_approval_info(continuation: JsonDict) -> list[JsonDict]:
-    """The `approval_info` list: one entry per waiting leaf, found by walking `resume_request`."""
+    """The `approval_info` list: one entry per leaf of `resume_request`, walked recursively.
+
+    A leaf's `approved` is its level's `processed` flag (false in every prototype output); a
+    nested level without `resume_request` is a suspended sub-agent, listed as approved.
+    """
     return list(_walk(continuation, [], []))
 
 
 def waiting_calls(continuation: JsonDict) -> list[JsonDict]:
-    """The `approval_info` entries that still wait for a decision (those with a `tool_call`)."""
-    return [entry for entry in flatten_approval_info(continuation) if "tool_call" in entry]
+    """The `approval_info` entries of calls that still wait for a decision."""
+    return [
+        e for e in flatten_approval_info(continuation) if "tool_call" in e and not e["approved"]
+    ]
+
+
+def needs_attention(continuation: JsonDict) -> bool:
+    """Whether anything in the tree waits for a person or is suspended."""
+    if continuation.get("suspend_list"):
+        return True
+    return any(
+        "tool_call" not in e or not e["approved"] for e in flatten_approval_info(continuation)
+    )
 
 
 def find_waiting_call(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -18,32 +17,54 @@ with workflow.unsafe.imports_passed_through():
     from activities.model import ModelActivities
     from activities.tools import run_tool
     from agent_definitions import Agent, UnknownAgentError, get_agent
-    from continuations import build_continuation, tool_message, waiting_calls
+    from continuations import (
+        build_continuation,
+        needs_attention,
+        to_output,
+        tool_message,
+        waiting_calls,
+    )
     from models import (
         AgentRunOutput,
         AgentState,
         AgentWorkflowInput,
         ApprovalDecision,
+        BudgetInput,
         DecideInput,
         DecisionRecord,
+        EndReason,
         JsonDict,
         ModelCallInput,
+        PolicyState,
+        ResumePoint,
+        ResumeSignalInput,
         SubAgentReport,
         ToolCallInput,
         ToolCallState,
         validation_problems,
     )
+    from workflows.calls import (
+        call_kind,
+        cause_message,
+        edited_note,
+        nest_decision,
+        parse_arguments,
+        rejection_text,
+        resumed_call,
+    )
     from workflows.decisions import CheckedDecision, check_decision
     from workflows.details import describe_waiting
+    from workflows.policies import fired_policies
 
 MODEL_TIMEOUT = timedelta(minutes=5)
 MODEL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10)
 TOOL_TIMEOUT = timedelta(minutes=5)
 TOOL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=3)
+PARENT_SUSPENDED = "parent_suspended"
 
 
-class _TurnStopped(Exception):
-    """Raised inside a call's task when the turn ended before the call could run."""
+class _Interrupted(Exception):
+    """Raised inside a call's task when the turn stops before the call could run."""
 
 
 @workflow.defn(name="AgentWorkflow")
@@ -51,7 +72,8 @@ class AgentWorkflow:
     """Runs one agent: model calls and tool calls as activities, sub-agents as child workflows.
 
     People decide on waiting tool calls with the `approve` / `reject` signals or the `decide`
-    update, always sent to the root: decisions for calls inside sub-agents are passed down.
+    update, and resume suspended levels with `resume`, always sent to the root: messages for
+    levels inside sub-agents are passed down.
     """
 
     @workflow.init
@@ -61,29 +83,44 @@ class AgentWorkflow:
             self._agent: Agent | None = get_agent(input.agent)
         except UnknownAgentError:
             self._agent = None
-        instructions = self._agent.instructions if self._agent else ""
+        model = input.model or (self._agent.model if self._agent else "")
+        start = input.resume or ResumePoint(messages=self._first_messages(input))
         self._state = AgentState(
             agent=input.agent,
-            model=input.model or (self._agent.model if self._agent else ""),
-            messages=[
-                {"role": "developer", "content": instructions},
-                {"role": "user", "content": input.prompt},
-            ],
+            model=model,
+            messages=list(start.messages),
+            decisions=list(start.decisions),
+            model_turns=start.model_turns,
+            total_tokens=start.total_tokens,
+            policy=start.policy,
         )
+        if self._agent is not None:
+            now = workflow.now()
+            self._state.turn_calls = [resumed_call(self._agent, c, now) for c in start.calls]
         self._forwarded: set[tuple[str, ...]] = set()
-        self._children: dict[str, workflow.ChildWorkflowHandle[Any, AgentRunOutput]] = {}
         self._call_tasks: dict[str, asyncio.Task[None]] = {}
         self._stop_reason: str | None = None
+        self._parking = False
+        self._resume_budget: BudgetInput | None = None
         self._changed = False
+
+    def _first_messages(self, input: AgentWorkflowInput) -> list[JsonDict]:
+        instructions = self._agent.instructions if self._agent else ""
+        return [
+            {"role": "developer", "content": instructions},
+            {"role": "user", "content": input.prompt or ""},
+        ]
 
     @workflow.run
     async def run(self, input: AgentWorkflowInput) -> AgentRunOutput:
         """Loop model → tools until the model answers without tool calls or a call is rejected."""
         if self._agent is None:
             return self._output("error", error=f"unknown agent {input.agent!r}")
-        reporter = (
-            asyncio.create_task(self._report_to_parent()) if input.sub_agent_call_id else None
-        )
+        if input.prompt is None and input.resume is None:
+            return self._output("error", error="give a prompt or a continuation to resume")
+        reporter = None
+        if input.sub_agent_call_id:
+            reporter = asyncio.create_task(self._report_to_parent(input.sub_agent_call_id))
         output = await self._loop(self._agent)
         if reporter:
             reporter.cancel()
@@ -91,7 +128,23 @@ class AgentWorkflow:
         return output
 
     async def _loop(self, agent: Agent) -> AgentRunOutput:
+        if self._state.policy.started_at is None:
+            self._state.policy.started_at = workflow.now()
+        if self._state.turn_calls:
+            ended = await self._finish_turn(agent)
+            if ended:
+                return ended
         while True:
+            if self._history_is_long():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self._carried_over())
+            fired = fired_policies(agent, self._state)
+            if self._parking:
+                fired.append(PARENT_SUSPENDED)
+            if fired:
+                ended = await self._suspend(fired)
+                if ended:
+                    return ended
             workflow.set_current_details(f"Calling the model (turn {self._state.model_turns + 1}).")
             try:
                 reply = await workflow.execute_activity_method(
@@ -103,62 +156,118 @@ class AgentWorkflow:
                     retry_policy=MODEL_RETRY,
                 )
             except ActivityError as error:
-                return self._output("error", error=_cause_message(error))
+                return self._output("error", error=cause_message(error))
             self._state.model_turns += 1
             self._state.total_tokens += reply.total_tokens
             self._state.messages.append(reply.message)
             tool_calls: list[JsonDict] = reply.message.get("tool_calls") or []
             if not tool_calls:
                 return self._output("completed", result=reply.message.get("content") or "")
-            rejected = await self._run_turn(agent, tool_calls)
-            if rejected and agent.on_reject == "end":
-                return self._output("rejected_tool_calls", rejected_tool_calls=rejected)
+            self._state.turn_calls = [
+                ToolCallState(tool_call=tc, kind=call_kind(agent, tc)) for tc in tool_calls
+            ]
+            ended = await self._finish_turn(agent)
+            if ended:
+                return ended
 
-    async def _run_turn(self, agent: Agent, tool_calls: list[JsonDict]) -> list[JsonDict]:
-        """Answer every tool call of one model turn; returns the rejected ones."""
-        calls = [ToolCallState(tool_call=tc, kind=_kind(agent, tc)) for tc in tool_calls]
-        self._state.turn_calls = calls
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._input.options.history_event_limit
+        )
+
+    def _carried_over(self) -> AgentWorkflowInput:
+        """This run's input for the next run in the chain: the same level, from its state."""
+        return self._input.model_copy(
+            update={
+                "prompt": None,
+                "resume": ResumePoint(
+                    messages=self._state.messages,
+                    decisions=self._state.decisions,
+                    model_turns=self._state.model_turns,
+                    total_tokens=self._state.total_tokens,
+                    policy=self._state.policy,
+                ),
+            }
+        )
+
+    async def _suspend(self, fired: list[str]) -> AgentRunOutput | None:
+        """Suspend: complete with the continuation, or wait for `resume` holding no worker."""
+        self._state.suspend_list = fired
+        self._mark_changed()
+        if self._input.options.exit_on_suspend:
+            return self._parked_output("suspended", suspend_list=fired)
+        await workflow.wait_condition(lambda: self._resume_budget is not None)
+        self._state.policy = PolicyState(
+            turns_at_start=self._state.model_turns,
+            tokens_at_start=self._state.total_tokens,
+            started_at=workflow.now(),
+            budget=self._resume_budget or BudgetInput(),
+        )
+        self._resume_budget = None
+        self._parking = False
+        self._state.suspend_list = []
+        self._mark_changed()
+        return None
+
+    async def _finish_turn(self, agent: Agent) -> AgentRunOutput | None:
+        """Answer every call of the current turn; returns the run's end if the turn ends it."""
+        calls = self._state.turn_calls
         self._stop_reason = None
-        self._call_tasks = {c.id: asyncio.create_task(self._answer_call(agent, c)) for c in calls}
+        self._call_tasks = {
+            c.id: asyncio.create_task(self._answer_call(agent, c))
+            for c in calls
+            if c.status not in ("done", "rejected", "skipped")
+        }
         await asyncio.gather(*self._call_tasks.values())
-        for call in calls:
+        self._call_tasks = {}
+        rejected = [c.tool_call for c in calls if c.status == "rejected"]
+        if rejected and agent.on_reject == "end":
+            self._close_turn()
+            return self._output("rejected_tool_calls", rejected_tool_calls=rejected)
+        if self._parking:
+            return self._parked_output("approval_required")
+        self._close_turn()
+        return None
+
+    def _close_turn(self) -> None:
+        for call in self._state.turn_calls:
             self._state.messages.append(tool_message(call.id, call.result or ""))
         self._state.turn_calls = []
-        self._call_tasks = {}
         self._mark_changed()
-        return [c.tool_call for c in calls if c.status == "rejected"]
 
     async def _answer_call(self, agent: Agent, call: ToolCallState) -> None:
         """Decide, run and record one tool call; its `result` is what the model will read."""
         try:
             await self._decide_and_run(agent, call)
-        except (_TurnStopped, asyncio.CancelledError, ChildWorkflowError):
-            if self._stop_reason is None:
+        except (_Interrupted, asyncio.CancelledError, ChildWorkflowError):
+            if self._parking and call.status == "waiting_approval":
+                pass  # Left waiting: the continuation carries it to wherever the run resumes.
+            elif self._stop_reason is not None:
+                call.status, call.result = "skipped", f"Not run: {self._stop_reason}"
+            else:
                 raise
-            call.status, call.result = "skipped", f"Not run: {self._stop_reason}"
         # Not in a `finally`: an evicted workflow's coroutines are closed outside its event loop.
         self._mark_changed()
 
     async def _decide_and_run(self, agent: Agent, call: ToolCallState) -> None:
         try:
-            arguments = _parse_arguments(agent, call)
+            arguments = parse_arguments(agent, call)
         except ValueError as error:
             call.status, call.result = "done", f"Error: {error}"
             return
         note = ""
         tool = agent.find_tool(call.name)
-        if tool and tool.requires_approval(arguments):
+        if tool and (call.status == "waiting_approval" or tool.requires_approval(arguments)):
             decision = await self._await_decision(agent, call)
             if not decision.approved:
-                self._reject(agent, call, _rejection_text(decision))
+                self._reject(agent, call, rejection_text(decision))
                 return
             if decision.edited_arguments is not None:
                 arguments = decision.edited_arguments
-                note = (
-                    "Note: a person edited the arguments before approving; the call ran "
-                    f"with {json.dumps(arguments)}.\n"
-                )
-        self._raise_if_stopped()
+                note = edited_note(arguments)
+        self._raise_if_interrupted()
         call.status = "running"
         self._mark_changed()
         if call.kind == "sub_agent":
@@ -174,17 +283,20 @@ class AgentWorkflow:
         timeout = (tool.approval_timeout if tool else None) or agent.approval_timeout
         try:
             await workflow.wait_condition(
-                lambda: call.decision is not None or self._stop_reason is not None, timeout=timeout
+                lambda: call.decision is not None or self._interrupted(), timeout=timeout
             )
-        except TimeoutError:
+        except asyncio.TimeoutError:
             self._record_decision(call, approved=False, reason="timed out")
-        self._raise_if_stopped()
-        assert call.decision is not None
+        if call.decision is None:
+            raise _Interrupted()
         return call.decision
 
-    def _raise_if_stopped(self) -> None:
-        if self._stop_reason is not None:
-            raise _TurnStopped()
+    def _interrupted(self) -> bool:
+        return self._stop_reason is not None or self._parking
+
+    def _raise_if_interrupted(self) -> None:
+        if self._interrupted():
+            raise _Interrupted()
 
     def _reject(self, agent: Agent, call: ToolCallState, text: str) -> None:
         call.status, call.result = "rejected", text
@@ -204,54 +316,60 @@ class AgentWorkflow:
                 summary=f"{call.name} ({call.id})",
             )
         except ActivityError as error:
-            return f"Error: tool {call.name} failed: {_cause_message(error)}"
+            return f"Error: tool {call.name} failed: {cause_message(error)}"
         return output.content
 
     async def _run_sub_agent(self, agent: Agent, call: ToolCallState, prompt: str) -> None:
         sub_agent = agent.find_sub_agent(call.name)
         assert sub_agent is not None
-        handle = await workflow.start_child_workflow(
+        call.child_workflow_id = f"{workflow.info().workflow_id}/{call.id}"
+        output = await workflow.execute_child_workflow(
             AgentWorkflow.run,
             AgentWorkflowInput(
                 agent=sub_agent.name,
                 prompt=prompt,
                 model=self._input.model,
                 sub_agent_call_id=call.id,
+                resume=call.sub_agent_resume,
+                options=self._input.options,
             ),
-            id=f"{workflow.info().workflow_id}/{call.id}",
+            id=call.child_workflow_id,
             static_summary=f"{sub_agent.name} for {agent.name} ({call.id})",
         )
-        call.child_workflow_id = handle.id
-        self._children[call.id] = handle
-        try:
-            output = await handle
-        except ChildWorkflowError as error:
-            if self._stop_reason is not None:
-                raise
-            call.status, call.result = "done", f"Error: agent {sub_agent.name} failed: {error}"
-            return
-        self._children.pop(call.id, None)
-        self._state.decisions += [_nest(call, d) for d in output.decisions]
+        self._state.decisions += [nest_decision(call, d) for d in output.decisions]
+        name = sub_agent.name
         if output.end_reason == "completed":
             call.status, call.result = "done", output.result or ""
         elif output.end_reason == "rejected_tool_calls":
             names = ", ".join(tc["function"]["name"] for tc in output.rejected_tool_calls or [])
-            self._reject(
-                agent,
-                call,
-                f"Rejected: agent {sub_agent.name} stopped because its call(s) {names} "
-                "were rejected.",
-            )
+            text = f"Rejected: agent {name} stopped because its call(s) {names} were rejected."
+            self._reject(agent, call, text)
+        elif output.continuation is not None:
+            # The sub-agent exited suspended: this level exits too, once nothing else runs.
+            call.status, call.child_continuation = "parked", output.continuation
+            self._park()
         else:
-            call.status, call.result = (
-                "done",
-                f"Error: agent {sub_agent.name} failed: {output.error}",
-            )
+            call.status, call.result = "done", f"Error: agent {name} failed: {output.error}"
+
+    def _park(self) -> None:
+        """Stop waiting and let running children suspend, so the whole tree can exit."""
+        if self._parking:
+            return
+        self._parking = True
+        for call in self._state.turn_calls:
+            if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
+                handle = workflow.get_external_workflow_handle(call.child_workflow_id)
+                asyncio.create_task(handle.signal("park"))
 
     # --- decisions -----------------------------------------------------------------------
 
     def _continuation(self) -> JsonDict:
         return build_continuation(self._state)
+
+    def _decided(self) -> set[tuple[str, ...]]:
+        """Paths of calls decided here or passed down, whose owner may not have moved on yet."""
+        own = {(c.id,) for c in self._state.turn_calls if c.decision is not None}
+        return own | self._forwarded
 
     def _check(self, decision: ApprovalDecision, approved: bool) -> CheckedDecision:
         if self._agent is None:
@@ -259,11 +377,6 @@ class AgentWorkflow:
         return check_decision(
             self._continuation(), self._agent, decision, approved, self._decided()
         )
-
-    def _decided(self) -> set[tuple[str, ...]]:
-        """Paths of calls decided here or passed down, whose owner may not have moved on yet."""
-        own = {(c.id,) for c in self._state.turn_calls if c.decision is not None}
-        return own | self._forwarded
 
     def _record_decision(
         self,
@@ -288,6 +401,12 @@ class AgentWorkflow:
         self._mark_changed()
         return record
 
+    def _child_handle(self, call_id: str) -> workflow.ExternalWorkflowHandle[Any]:
+        call = next(c for c in self._state.turn_calls if c.id == call_id)
+        if call.child_workflow_id is None:
+            raise LookupError(f"sub-agent call {call_id!r} has no running workflow")
+        return workflow.get_external_workflow_handle(call.child_workflow_id)
+
     async def _apply(self, decision: ApprovalDecision, approved: bool) -> str:
         checked = self._check(decision, approved)
         path_ids = checked.path_ids
@@ -305,7 +424,8 @@ class AgentWorkflow:
                 approver=decision.approver,
                 arguments=checked.arguments,
             )
-            await self._children[path_ids[0]].signal("approve" if approved else "reject", forwarded)
+            signal = "approve" if approved else "reject"
+            await self._child_handle(path_ids[0]).signal(signal, forwarded)
         verb = "approved" if approved else "rejected"
         return f"{verb} {' > '.join(checked.entry['paths'])} ({path_ids[-1]})"
 
@@ -317,8 +437,8 @@ class AgentWorkflow:
             name = "approve" if approved else "reject"
             workflow.logger.warning("ignored %s signal: %s", name, error)
 
-    # Decision payloads are parsed by the handlers, not the data converter, so that a malformed
-    # one is refused (update) or logged (signal) with a message naming the problem.
+    # Payloads are parsed by the handlers, not the data converter, so that a malformed one is
+    # refused (update) or logged (signal) with a message naming the problem.
 
     @workflow.signal(name="approve")
     async def approve(self, decision: Any) -> None:
@@ -340,6 +460,30 @@ class AgentWorkflow:
     def _validate_decide(self, input: Any) -> None:
         decision = _parse(DecideInput, input)
         self._check(decision, decision.approved)
+
+    @workflow.signal(name="resume")
+    async def resume(self, payload: Any = None) -> None:
+        """Resume suspended levels: a `ResumeSignalInput` (every suspended level by default)."""
+        try:
+            request = _parse(ResumeSignalInput, payload or {})
+        except ValueError as error:
+            workflow.logger.warning("ignored resume signal: %s", error)
+            return
+        path_ids = request.path_ids
+        if self._state.suspend_list and not path_ids:
+            self._resume_budget = request.budget or BudgetInput()
+        for call in self._state.turn_calls:
+            targeted = path_ids and path_ids[0] == call.id
+            if call.child_continuation and needs_attention(call.child_continuation):
+                if targeted or path_ids is None:
+                    rest = None if path_ids is None else path_ids[1:]
+                    forwarded = ResumeSignalInput(path_ids=rest, budget=request.budget)
+                    await self._child_handle(call.id).signal("resume", forwarded)
+
+    @workflow.signal(name="park")
+    def park(self) -> None:
+        """Sent by a parent that exits suspended: suspend at the next turn boundary, too."""
+        self._park()
 
     @workflow.signal(dynamic=True)
     def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
@@ -364,6 +508,11 @@ class AgentWorkflow:
             e for e in waiting_calls(self._continuation()) if tuple(e["path_ids"]) not in decided
         ]
 
+    @workflow.query(name="get_continuation")
+    def get_continuation(self) -> JsonDict:
+        """The run's continuation as the format's `approval_required` or `suspended` output."""
+        return to_output(self._continuation())
+
     @workflow.query(name="get_state")
     def get_state(self) -> AgentState:
         """This agent level's state: messages, the current turn's calls and decisions taken."""
@@ -373,27 +522,36 @@ class AgentWorkflow:
 
     def _mark_changed(self) -> None:
         self._changed = True
-        workflow.set_current_details(describe_waiting(self.pending_approvals()))
+        suspended = self._state.suspend_list
+        if suspended:
+            workflow.set_current_details(
+                f"Suspended by {', '.join(suspended)}: send signal `resume` with {{}} to go on."
+            )
+        else:
+            workflow.set_current_details(describe_waiting(self.pending_approvals()))
 
-    async def _report_to_parent(self) -> None:
+    async def _report_to_parent(self, call_id: str) -> None:
         """Keep the parent's copy of what this sub-agent waits for up to date."""
         parent = workflow.info().parent
-        assert parent is not None and self._input.sub_agent_call_id is not None
+        assert parent is not None
         handle = workflow.get_external_workflow_handle(parent.workflow_id)
         last: JsonDict | None = None
         while True:
             await workflow.wait_condition(lambda: self._changed)
             self._changed = False
             continuation = self._continuation()
-            waiting = continuation if continuation.get("resume_request") else None
-            if waiting != last:
-                report = SubAgentReport(
-                    tool_call_id=self._input.sub_agent_call_id, continuation=waiting
+            report = continuation if needs_attention(continuation) else None
+            if report != last:
+                await handle.signal(
+                    "report_sub_agent_state",
+                    SubAgentReport(tool_call_id=call_id, continuation=report),
                 )
-                await handle.signal("report_sub_agent_state", report)
-                last = waiting
+                last = report
 
-    def _output(self, end_reason: Any, **fields: Any) -> AgentRunOutput:
+    def _parked_output(self, end_reason: EndReason, **fields: Any) -> AgentRunOutput:
+        return self._output(end_reason, continuation=self._continuation(), **fields)
+
+    def _output(self, end_reason: EndReason, **fields: Any) -> AgentRunOutput:
         return AgentRunOutput(
             end_reason=end_reason,
             messages=self._state.messages,
@@ -402,66 +560,13 @@ class AgentWorkflow:
         )
 
 
-def _kind(agent: Agent, tool_call: JsonDict) -> Any:
-    name = tool_call["function"]["name"]
-    if agent.find_tool(name):
-        return "tool"
-    return "sub_agent" if agent.find_sub_agent(name) else "invalid"
-
-
-def _parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:
-    """The call's arguments, validated against the tool's schema.
+def _parse(model: type[pydantic.BaseModel], payload: Any) -> Any:
+    """Validate a signal or update payload.
 
     Raises:
-        ValueError: Unknown tool, arguments not JSON, or not fitting the schema.
-    """
-    if call.kind == "invalid":
-        raise ValueError(f"there is no tool named {call.name!r}")
-    try:
-        arguments = json.loads(call.tool_call["function"].get("arguments") or "{}")
-    except json.JSONDecodeError as error:
-        raise ValueError(f"arguments of {call.name} are not valid JSON: {error}") from None
-    if not isinstance(arguments, dict):
-        raise ValueError(f"arguments of {call.name} must be a JSON object")
-    tool = agent.find_tool(call.name)
-    if tool is None:
-        if not isinstance(arguments.get("prompt"), str):
-            raise ValueError(f'{call.name} takes {{"prompt": string}}')
-        return arguments
-    try:
-        return tool.validate_arguments(arguments)
-    except pydantic.ValidationError as error:
-        problems = validation_problems(error)
-        raise ValueError(f"arguments of {call.name} do not fit its schema: {problems}") from None
-
-
-def _parse(model: type[DecideInput] | type[ApprovalDecision], payload: Any) -> Any:
-    """Validate a decision payload.
-
-    Raises:
-        ValueError: The payload is not a valid decision; the message says what is wrong.
+        ValueError: The payload does not fit `model`; the message says what is wrong.
     """
     try:
         return model.model_validate(payload)
     except pydantic.ValidationError as error:
-        raise ValueError(f"invalid decision: {validation_problems(error)}") from None
-
-
-def _rejection_text(decision: DecisionRecord) -> str:
-    who = f" by {decision.approver}" if decision.approver else ""
-    why = f": {decision.reason}" if decision.reason else ""
-    return f"Rejected{who}{why}. The call did not run."
-
-
-def _nest(call: ToolCallState, record: DecisionRecord) -> DecisionRecord:
-    """A sub-agent's decision record, with paths from this level."""
-    return record.model_copy(
-        update={"paths": [call.name, *record.paths], "path_ids": [call.id, *record.path_ids]}
-    )
-
-
-def _cause_message(error: BaseException) -> str:
-    """The innermost cause's message of an activity or child failure."""
-    while error.__cause__ is not None:
-        error = error.__cause__
-    return str(error)
+        raise ValueError(f"invalid {model.__name__}: {validation_problems(error)}") from None

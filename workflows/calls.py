@@ -1,0 +1,103 @@
+"""Pure helpers for one tool call: its kind, arguments, and the texts the model reads."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pydantic
+
+from agent_definitions import Agent
+from models import (
+    CallKind,
+    DecisionRecord,
+    JsonDict,
+    ResumeCall,
+    ToolCallState,
+    validation_problems,
+)
+
+
+def call_kind(agent: Agent, tool_call: JsonDict) -> CallKind:
+    """Whether a call names a plain tool, a sub-agent, or nothing this agent has."""
+    name = tool_call["function"]["name"]
+    if agent.find_tool(name):
+        return "tool"
+    return "sub_agent" if agent.find_sub_agent(name) else "invalid"
+
+
+def resumed_call(agent: Agent, call: ResumeCall, decided_at: datetime) -> ToolCallState:
+    """The state of an imported unanswered call, with its decision if the import carried one."""
+    state = ToolCallState(
+        tool_call=call.tool_call,
+        kind=call_kind(agent, call.tool_call),
+        sub_agent_resume=call.sub_agent,
+    )
+    if state.kind != "tool" or call.decision == "run":
+        return state
+    state.status = "waiting_approval"
+    if call.decision != "open":
+        state.decision = DecisionRecord(
+            tool_call_id=state.id,
+            paths=[state.name],
+            path_ids=[state.id],
+            approved=call.decision == "approve",
+            reason="decided in the imported continuation",
+            decided_at=decided_at,
+        )
+    return state
+
+
+def parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:
+    """The call's arguments, validated against the tool's schema.
+
+    Raises:
+        ValueError: Unknown tool, arguments not JSON, or not fitting the schema.
+    """
+    if call.kind == "invalid":
+        raise ValueError(f"there is no tool named {call.name!r}")
+    try:
+        arguments = json.loads(call.tool_call["function"].get("arguments") or "{}")
+    except json.JSONDecodeError as error:
+        raise ValueError(f"arguments of {call.name} are not valid JSON: {error}") from None
+    if not isinstance(arguments, dict):
+        raise ValueError(f"arguments of {call.name} must be a JSON object")
+    tool = agent.find_tool(call.name)
+    if tool is None:
+        if not isinstance(arguments.get("prompt"), str):
+            raise ValueError(f'{call.name} takes {{"prompt": string}}')
+        return arguments
+    try:
+        return tool.validate_arguments(arguments)
+    except pydantic.ValidationError as error:
+        problems = validation_problems(error)
+        raise ValueError(f"arguments of {call.name} do not fit its schema: {problems}") from None
+
+
+def rejection_text(decision: DecisionRecord) -> str:
+    """What the model reads for a rejected call."""
+    who = f" by {decision.approver}" if decision.approver else ""
+    why = f": {decision.reason}" if decision.reason else ""
+    return f"Rejected{who}{why}. The call did not run."
+
+
+def edited_note(arguments: JsonDict) -> str:
+    """What the model reads before the result of a call whose arguments a person edited."""
+    return (
+        "Note: a person edited the arguments before approving; the call ran "
+        f"with {json.dumps(arguments)}.\n"
+    )
+
+
+def nest_decision(call: ToolCallState, record: DecisionRecord) -> DecisionRecord:
+    """A sub-agent's decision record, with paths from the calling level."""
+    return record.model_copy(
+        update={"paths": [call.name, *record.paths], "path_ids": [call.id, *record.path_ids]}
+    )
+
+
+def cause_message(error: BaseException) -> str:
+    """The innermost cause's message of an activity or child workflow failure."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error)
