@@ -285,7 +285,7 @@ class AgentWorkflow:
             await workflow.wait_condition(
                 lambda: call.decision is not None or self._interrupted(), timeout=timeout
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._record_decision(call, approved=False, reason="timed out")
         if call.decision is None:
             raise _Interrupted()
@@ -473,12 +473,12 @@ class AgentWorkflow:
         if self._state.suspend_list and not path_ids:
             self._resume_budget = request.budget or BudgetInput()
         for call in self._state.turn_calls:
-            targeted = path_ids and path_ids[0] == call.id
-            if call.child_continuation and needs_attention(call.child_continuation):
-                if targeted or path_ids is None:
-                    rest = None if path_ids is None else path_ids[1:]
-                    forwarded = ResumeSignalInput(path_ids=rest, budget=request.budget)
-                    await self._child_handle(call.id).signal("resume", forwarded)
+            chosen = path_ids is None or (path_ids and path_ids[0] == call.id)
+            suspended = call.child_continuation and needs_attention(call.child_continuation)
+            if chosen and suspended:
+                rest = None if path_ids is None else path_ids[1:]
+                forwarded = ResumeSignalInput(path_ids=rest, budget=request.budget)
+                await self._child_handle(call.id).signal("resume", forwarded)
 
     @workflow.signal(name="park")
     def park(self) -> None:
