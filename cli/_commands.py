@@ -47,12 +47,8 @@ async def start_run(
     """Start `agent` on `prompt` and return the new run.
 
     Raises:
-        CliError: The agent is not registered, or the workflow ID is taken.
+        CliError: The workflow ID is taken.
     """
-    try:
-        get_agent(agent)
-    except UnknownAgentError as error:
-        raise CliError(str(error)) from None
     workflow_id = workflow_id or f"{agent}-{uuid.uuid4().hex[:8]}"
     try:
         await client.start_workflow(
@@ -68,9 +64,12 @@ async def start_run(
 
 async def start(args: argparse.Namespace) -> int:
     """`start AGENT PROMPT`: print the new run's workflow ID; with `--wait`, where it got to."""
-    run = await start_run(
-        await _client(args), args.agent, args.prompt, args.task_queue, args.id, args.model
-    )
+    try:
+        get_agent(args.agent)  # fail before connecting, and without starting a doomed run
+    except UnknownAgentError as error:
+        raise CliError(str(error)) from None
+    client = await _client(args)
+    run = await start_run(client, args.agent, args.prompt, args.task_queue, args.id, args.model)
     print(run.id)
     if args.wait:
         waiting = await run.wait_for_pause(_stderr)

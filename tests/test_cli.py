@@ -1,0 +1,158 @@
+"""The starter's commands against the dev server, in process, and their one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from cli import amain
+from helpers import running_worker, start_agent, wait_for_pending
+
+PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
+TIMEOUT = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def address(dev_server_env: WorkflowEnvironment) -> str:
+    return dev_server_env.client.service_client.config.target_host
+
+
+@pytest.fixture
+def starter(address: str, task_queue: str, capsys: pytest.CaptureFixture[str]):
+    """Run `starter.py ARGS` in process; returns (exit code, stdout, stderr)."""
+
+    async def run(*argv: str) -> tuple[int, str, str]:
+        async with asyncio.timeout(TIMEOUT):
+            code = await amain(["--address", address, "--task-queue", task_queue, *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+async def test_start_pending_approve_result(dev_server_env, task_queue, starter):
+    async with running_worker(dev_server_env.client, task_queue):
+        code, out, _ = await starter("start", "hr_agent", PROMPT)
+        assert code == 0
+        workflow_id = out.strip()
+        [entry] = await wait_for_pending(dev_server_env.client.get_workflow_handle(workflow_id))
+        call_id = entry["tool_call"]["id"]
+
+        code, out, _ = await starter("pending", workflow_id)
+        assert code == 0
+        assert "  account_agent_tool > authorize_account\n" in out
+        assert 'arguments: {"username": "stzhang", "security_level": 2}' in out
+        assert f"call ID:   {call_id}" in out
+
+        code, out, _ = await starter("pending", workflow_id, "--json")
+        assert json.loads(out) == [entry]
+
+        code, out, _ = await starter(
+            "approve", workflow_id, call_id, "--approver", "alice", "--reason", "known"
+        )
+        assert (code, out) == (0, f"approved account_agent_tool > authorize_account ({call_id})\n")
+
+        code, out, _ = await starter("result", workflow_id, "--json")
+        output = json.loads(out)
+        assert output["end_reason"] == "completed"
+        assert "onboarded" in output["result"]
+        [decision] = output["decisions"]
+        assert (decision["approver"], decision["reason"]) == ("alice", "known")
+
+        code, out, _ = await starter("result", workflow_id)
+        assert out.startswith("end_reason: completed\nresult: stzhang is onboarded")
+        assert f"approved account_agent_tool > authorize_account ({call_id}) by alice" in out
+
+
+async def test_start_wait_then_approve_all(dev_server_env, task_queue, starter):
+    async with running_worker(dev_server_env.client, task_queue):
+        code, out, _ = await starter("start", "hr_agent", PROMPT, "--wait")
+        workflow_id, heading, path, *_ = out.splitlines()
+        assert (heading, path) == (
+            "Waiting for a decision:",
+            "  account_agent_tool > authorize_account",
+        )
+        code, out, _ = await starter("approve", workflow_id, "--all")
+        assert code == 0 and out.startswith("approved account_agent_tool > authorize_account")
+        code, out, _ = await starter("result", workflow_id)
+        assert out.startswith("end_reason: completed")
+
+
+async def test_reject_ends_the_run(dev_server_env, task_queue, starter):
+    client = dev_server_env.client
+    async with running_worker(client, task_queue):
+        handle = await start_agent(client, task_queue, "hr_agent", PROMPT)
+        [entry] = await wait_for_pending(handle)
+        code, out, _ = await starter(
+            "reject", handle.id, entry["tool_call"]["id"], "--reason", "no"
+        )
+        assert code == 0 and out.startswith("rejected account_agent_tool > authorize_account")
+        code, out, _ = await starter("result", handle.id, "--json")
+        output = json.loads(out)
+        assert output["end_reason"] == "rejected_tool_calls"
+        assert output["decisions"][0]["reason"] == "no"
+        code, _, err = await starter("approve", handle.id, "--all")
+        assert code == 1
+        assert one_error_line(err).endswith("has ended (COMPLETED): nothing to decide")
+
+
+async def test_unknown_call_is_refused_with_the_validators_message(
+    dev_server_env, task_queue, starter
+):
+    client = dev_server_env.client
+    async with running_worker(client, task_queue):
+        handle = await start_agent(client, task_queue, "hr_agent", PROMPT)
+        [entry] = await wait_for_pending(handle)
+        code, out, err = await starter("approve", handle.id, "call_bogus")
+        assert (code, out) == (1, "")
+        assert one_error_line(err) == (
+            "error: refused: no call 'call_bogus' is waiting for a decision "
+            f"(waiting: {entry['tool_call']['id']})"
+        )
+        await handle.terminate("test over")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["pending", "no-such-run"], ["result", "no-such-run"], ["reject", "no-such-run", "call_x"]],
+)
+async def test_unknown_workflow_is_one_line(starter, argv):
+    code, out, err = await starter(*argv)
+    assert (code, out) == (1, "")
+    assert "workflow not found for ID: no-such-run" in one_error_line(err)
+
+
+async def test_unknown_agent_is_refused_before_connecting(capsys):
+    code = await amain(["--address", f"127.0.0.1:{free_port()}", "start", "nobody", "hi"])
+    assert code == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith("error: unknown agent 'nobody' (registered: ") and "hr_agent" in line
+
+
+async def test_no_server_is_one_line(capsys):
+    address = f"127.0.0.1:{free_port()}"
+    code = await amain(["--address", address, "pending", "some-run"])
+    assert code == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: cannot reach a Temporal server at {address}")
+
+
+async def test_approve_needs_call_ids_or_all(capsys):
+    assert await amain(["approve", "some-run"]) == 1
+    assert "--all" in one_error_line(capsys.readouterr().err)
