@@ -25,8 +25,8 @@ def build_continuation(state: AgentState) -> JsonDict:
 
     `messages` holds the conversation plus the results of this turn's answered calls. Every
     unanswered call is in `resume_request`; its `processed` flag is false while it waits for a
-    decision, true when it may run (it needs none, was approved, or is running). A sub-agent
-    call that waits or is suspended carries the sub-agent's continuation.
+    person, true when it may run (it needs no decision, was approved, or is under way). A
+    sub-agent call that waits or is suspended carries the sub-agent's continuation.
     """
     messages = list(state.messages)
     resume_request: list[JsonDict] = []
@@ -42,7 +42,9 @@ def build_continuation(state: AgentState) -> JsonDict:
         if call.decision is not None:
             may_run = call.decision.approved
         else:
-            may_run = call.status != "waiting_approval"
+            # As in the prototype, a call waiting on a person (itself or in its sub-agent) is
+            # unprocessed; calls already under way are processed and run again on resume.
+            may_run = call.status != "waiting_approval" and call.child_continuation is None
         processed.append({"id": call.id, "approved": may_run})
     continuation: JsonDict = {"agent": state.agent, "messages": messages}
     if resume_request:

@@ -118,7 +118,9 @@ class ApprovalInfoEntry(_Wire):
     tool_call: ToolCall | None = Field(
         None, description="The waiting leaf call; absent for a suspended nested level."
     )
-    approved: bool
+    approved: bool | None = Field(
+        description="The decision; null (ours) leaves it open, to be given later by signal."
+    )
 
     @model_validator(mode="after")
     def _paths_match(self) -> ApprovalInfoEntry:

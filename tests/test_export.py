@@ -1,0 +1,59 @@
+"""Exporting a waiting run: the format's shapes, and the prototype's rules accept the export."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from continuation_cases import DIRECTOR_PROMPT, SCRIPTS, director_agent
+from continuations import parse_agent_output
+from continuations.runs import export_run
+from helpers import running_worker, start_agent, wait_for_pending
+from prototype_agent import from_definition
+
+GOLDEN = Path(__file__).parent / "golden"
+OUR_KEYS = ("format_version", "agents", "decisions")
+
+
+async def _waiting_export(env: WorkflowEnvironment, task_queue: str) -> dict:
+    client = env.client
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await start_agent(client, task_queue, "director_agent", DIRECTOR_PROMPT)
+        await wait_for_pending(handle)
+        return await export_run(client, handle.id)
+
+
+async def test_export_of_a_three_level_tree_matches_the_prototype(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    exported = await _waiting_export(time_skipping_env, task_queue)
+    parse_agent_output(exported)
+    assert exported["format_version"] == "1"
+    assert exported["agents"] == {
+        "": "director_agent",
+        "call_director_agent_0_0": "hr_agent",
+        "call_director_agent_0_0/call_hr_agent_0_1": "account_agent",
+    }
+    assert exported["decisions"] == []
+    # Without our additions, the export is what the prototype returns at the same point.
+    golden = json.loads((GOLDEN / "prototype_three_level_approval_required.json").read_text())
+    assert {k: v for k, v in exported.items() if k not in OUR_KEYS} == golden
+
+
+async def test_prototype_rules_finish_an_approved_export(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    exported = await _waiting_export(time_skipping_env, task_queue)
+    approval_info = copy.deepcopy(exported["approval_info"])
+    [entry] = approval_info
+    assert entry["paths"] == ["hr_agent_tool", "account_agent_tool", "authorize_account"]
+    entry["approved"] = True
+    prototype = from_definition(director_agent, SCRIPTS)
+    output = prototype.request(
+        {"continuation": exported["continuation"], "approval_info": approval_info}
+    )
+    assert output["end_reason"] == "completed"
+    assert output["result"] == "HR has onboarded stzhang."
