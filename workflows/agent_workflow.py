@@ -97,6 +97,7 @@ class AgentWorkflow:
         if self._agent is not None:
             now = workflow.now()
             self._state.turn_calls = [resumed_call(self._agent, c, now) for c in start.calls]
+            self._state.decisions += [c.decision for c in self._state.turn_calls if c.decision]
         self._forwarded: set[tuple[str, ...]] = set()
         self._call_tasks: dict[str, asyncio.Task[None]] = {}
         self._stop_reason: str | None = None

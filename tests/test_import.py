@@ -1,0 +1,157 @@
+"""Resuming runs from continuation files: the prototype's, and our own exports."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+
+from agent_definitions.examples import account_agent
+from continuation_cases import DIRECTOR_PROMPT, SCRIPTS
+from continuations.importing import ContinuationImportError, import_continuation
+from continuations.runs import export_run, resume_run
+from helpers import running_worker, start_agent, tool_results, wait_for_pending
+from models import AgentRunOutput, ApprovalDecision
+from prototype_agent import from_definition
+
+GOLDEN = Path(__file__).parent / "golden"
+ACCOUNT_DONE = "Account stzhang was created and authorized at security level 2."
+
+
+def golden(name: str) -> dict[str, Any]:
+    return json.loads((GOLDEN / name).read_text())
+
+
+def decided(output: dict[str, Any], approved: bool | None) -> dict[str, Any]:
+    """The resume input a caller sends back: the continuation and the decided approval_info."""
+    approval_info = copy.deepcopy(output["approval_info"])
+    for entry in approval_info:
+        entry["approved"] = approved
+    return {"continuation": output["continuation"], "approval_info": approval_info}
+
+
+async def resume_and_finish(client: Client, task_queue: str, data: Any) -> AgentRunOutput:
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await resume_run(client, data, task_queue=task_queue)
+        return await handle.result()
+
+
+@pytest.mark.parametrize("approved", [True, False])
+async def test_prototype_hr_continuation_finishes_here(
+    time_skipping_env: WorkflowEnvironment, task_queue, approved: bool
+):
+    data = decided(golden("prototype_hr_approval_required.json"), approved)
+    output = await resume_and_finish(time_skipping_env.client, task_queue, data)
+    if approved:
+        assert output.end_reason == "completed"
+        assert tool_results(output)["account_agent_tool"] == ACCOUNT_DONE
+        assert tool_results(output)["send_email_tool"].startswith("Email to stzhang@example.com")
+    else:
+        assert output.end_reason == "rejected_tool_calls"
+        assert [c["function"]["name"] for c in output.rejected_tool_calls or []] == [
+            "account_agent_tool"
+        ]
+    [decision] = output.decisions
+    assert decision.paths == ["account_agent_tool", "authorize_account"]
+    assert decision.approved is approved
+
+
+@pytest.mark.parametrize("approved", [True, False])
+async def test_three_level_prototype_continuation_decided_at_depth_three(
+    time_skipping_env: WorkflowEnvironment, task_queue, approved: bool
+):
+    data = decided(golden("prototype_three_level_approval_required.json"), approved)
+    output = await resume_and_finish(time_skipping_env.client, task_queue, data)
+    assert output.end_reason == ("completed" if approved else "rejected_tool_calls")
+    if approved:
+        assert output.result == "HR has onboarded stzhang."
+
+
+async def test_depth_one_rejection_is_a_rejection_here_unlike_the_prototype(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    prototype = from_definition(account_agent, SCRIPTS)
+    waiting = prototype.request({"prompt": "Create and authorize stzhang."})
+    [entry] = waiting["approval_info"]
+    assert entry["paths"] == ["authorize_account"]
+    rejected = decided(waiting, False)
+    # The prototype's quirk: the leaf's flag is set to true, so the "rejected" call runs.
+    assert prototype.request(copy.deepcopy(rejected))["end_reason"] == "completed"
+    output = await resume_and_finish(time_skipping_env.client, task_queue, rejected)
+    assert output.end_reason == "rejected_tool_calls"
+    assert output.messages[-1]["content"].startswith("Rejected")
+
+
+async def test_open_decisions_are_given_later_by_signal(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    data = decided(golden("prototype_hr_approval_required.json"), None)
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await resume_run(client, data, task_queue=task_queue)
+        [entry] = await wait_for_pending(handle)
+        assert entry["path_ids"] == data["approval_info"][0]["path_ids"]
+        await handle.signal("approve", ApprovalDecision(path_ids=entry["path_ids"]))
+        output = await handle.result()
+    assert output.end_reason == "completed"
+
+
+async def test_export_import_finish(time_skipping_env: WorkflowEnvironment, task_queue):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SCRIPTS):
+        original = await start_agent(client, task_queue, "director_agent", DIRECTOR_PROMPT)
+        await wait_for_pending(original)
+        exported = json.loads(json.dumps(await export_run(client, original.id)))
+        await original.terminate("moved elsewhere")
+        data = {**exported, "approval_info": decided(exported, True)["approval_info"]}
+        resumed = await resume_run(client, data, task_queue=task_queue, workflow_id="moved-run")
+        output = await resumed.result()
+    assert output.end_reason == "completed"
+    assert output.result == "HR has onboarded stzhang."
+    assert "created and authorized" in tool_results(output)["hr_agent_tool"]
+
+
+def _bad(data: Any, **kwargs: Any) -> str:
+    with pytest.raises(ContinuationImportError) as failure:
+        import_continuation(data, **kwargs)
+    return str(failure.value)
+
+
+def test_bad_continuations_are_refused_with_a_reason():
+    waiting = golden("prototype_hr_approval_required.json")
+    assert _bad([1, 2]) == "expected a JSON object, got list"
+    assert "missing end_reason" in _bad({"messages": []})
+    assert _bad({"continuation": {"messages": "hi"}}).startswith("continuation.messages")
+    assert _bad(waiting, agent="nobody").startswith("unknown agent 'nobody'")
+    renamed = copy.deepcopy(waiting)
+    renamed["continuation"]["resume_request"][0]["function"]["name"] = "fire_everyone"
+    assert "has no tool 'fire_everyone'" in _bad(renamed, agent="hr_agent")
+    assert "no registered agent has the tools it calls" in _bad(renamed)
+    stray = decided(waiting, True)
+    stray["approval_info"][0]["path_ids"][-1] = "call_not_waiting"
+    assert "names call 'call_not_waiting', which is not waiting" in _bad(stray)
+    forged = decided(waiting, True)
+    forged["approval_info"][0]["tool_call"]["function"]["arguments"] = '{"username": "root"}'
+    assert "differs from call" in _bad(forged)
+    missing = copy.deepcopy(waiting)
+    missing["continuation"]["messages"].pop()  # the answer to send_email_tool
+    assert "has no result and is not in resume_request" in _bad(missing)
+    completed = {"result": "done", "messages": [], "end_reason": "completed"}
+    assert "nothing to resume" in _bad(completed)
+
+
+async def test_nothing_starts_when_the_import_fails(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    with pytest.raises(ContinuationImportError):
+        await resume_run(client, {"bad": 1}, task_queue=task_queue, workflow_id="never-started")
+    with pytest.raises(RPCError) as failure:
+        await client.get_workflow_handle("never-started").describe()
+    assert failure.value.status == RPCStatusCode.NOT_FOUND
