@@ -1,0 +1,168 @@
+"""Suspension policies: waiting for `resume`, exiting with the continuation, resuming from it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from agent_definitions import Agent, CustomPolicy, EveryNTurns, MaxDuration, register, tool
+from continuations import SealStatus
+from continuations.importing import ContinuationImportError, import_continuation
+from continuations.runs import export_run, resume_run
+from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+from models import AgentState, AgentWorkflowInput, ApprovalDecision, ResumeSignalInput, RunOptions
+from workflows import AgentWorkflow
+
+
+@tool(needs_approval=True)
+def ship(order: str) -> str:
+    """Ship an order."""
+    return f"shipped {order}"
+
+
+@tool
+def count(n: int) -> str:
+    """Count."""
+    return str(n)
+
+
+slow_shipper = Agent(
+    name="slow_shipper",
+    instructions="Ship.",
+    tools=[ship],
+    suspension_policies=[MaxDuration(timedelta(days=2))],
+)
+counter = Agent(
+    name="counter", instructions="Count.", tools=[count], suspension_policies=[EveryNTurns(2)]
+)
+counter_boss = Agent(name="counter_boss", instructions="Delegate.", sub_agents=[counter])
+picky = Agent(
+    name="picky",
+    instructions="Count.",
+    tools=[count],
+    suspension_policies=[CustomPolicy("long_chat", lambda s: s.message_count > 4)],
+)
+register(slow_shipper, counter_boss, picky)
+
+COUNTING = [
+    {"tool_calls": [tool_call("count", n=1)]},
+    {"tool_calls": [tool_call("count", n=2)]},
+    {"content": "counted to 2"},
+]
+SCRIPTS = {
+    "slow_shipper": [{"tool_calls": [tool_call("ship", order="A1")]}, {"content": "shipped"}],
+    "counter": COUNTING,
+    "picky": COUNTING,
+    "counter_boss": [
+        {"tool_calls": [tool_call("counter_tool", prompt="count to 2")]},
+        {"content": "the counter is done"},
+    ],
+}
+
+
+async def test_duration_policy_suspends_after_days_then_resume_signal(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await start_agent(
+            client, task_queue, "slow_shipper", "ship A1", execution_timeout=timedelta(days=30)
+        )
+        [entry] = await wait_for_pending(handle)
+        await time_skipping_env.sleep(timedelta(days=3))  # nobody decides for three days
+        await handle.signal("approve", ApprovalDecision(tool_call_id=entry["path_ids"][0]))
+        for _ in range(100):
+            exported = await handle.query("get_continuation", result_type=dict)
+            if exported["end_reason"] == "suspended":
+                break
+        assert exported["suspend_list"] == ["longer_than_172800s"]
+        assert exported["continuation"]["messages"][-1]["content"] == "shipped A1"
+        await handle.signal("resume", ResumeSignalInput())
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert output.result == "shipped"
+
+
+async def test_custom_policy_and_resume_with_a_new_budget(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await start_agent(client, task_queue, "picky", "count")
+        for _ in range(100):
+            state = await handle.query("get_state", result_type=AgentState)
+            if state.suspend_list:
+                break
+        assert (state.suspend_list, state.model_turns) == (["long_chat"], 2)
+        await handle.signal("resume", {"budget": {"turns": -1}})  # invalid: logged, ignored
+        state = await handle.query("get_state", result_type=AgentState)
+        assert state.suspend_list == ["long_chat"]
+        await handle.signal("resume", {"budget": {"turns": 5}})
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert output.result == "counted to 2"
+
+
+async def test_exit_on_suspend_then_resume_from_the_file(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    key = b"test-key"
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await client.start_workflow(
+            AgentWorkflow.run,
+            AgentWorkflowInput(
+                agent="counter_boss",
+                prompt="count",
+                options=RunOptions(exit_on_suspend=True),
+            ),
+            id=f"exit-{task_queue}",
+            task_queue=task_queue,
+            execution_timeout=timedelta(minutes=2),
+        )
+        exited = await handle.result()
+        assert exited.end_reason == "approval_required"
+        exported = json.loads(json.dumps(await export_run(client, handle.id, key=key)))
+        [entry] = exported["approval_info"]
+        # A suspended sub-agent shows as an approved entry without a tool call.
+        assert entry == {
+            "paths": ["counter_tool"],
+            "path_ids": entry["path_ids"],
+            "approved": True,
+        }
+        nested = exported["continuation"]["resume_request"][0]["continuation"]
+        assert [m["content"] for m in nested["messages"] if m["role"] == "tool"] == ["1", "2"]
+        resumed = await resume_run(client, exported, task_queue=task_queue, key=key)
+        output = await resumed.result()
+    assert output.end_reason == "completed"
+    assert tool_results(output) == {"counter_tool": "counted to 2"}
+
+
+async def test_tampered_sealed_continuation_is_refused(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await start_agent(client, task_queue, "slow_shipper", "ship A1")
+        await wait_for_pending(handle)
+        sealed = await export_run(client, handle.id, key=b"k1")
+        await handle.terminate("test over")
+    approved = json.loads(json.dumps(sealed))
+    approved["approval_info"][0]["approved"] = True
+    assert import_continuation(approved, key=b"k1").seal == SealStatus.VALID
+    # Approve the shipment, then change what ships: the seal no longer matches.
+    changed = json.loads(json.dumps(approved))
+    for call in (
+        changed["continuation"]["resume_request"][0],
+        changed["approval_info"][0]["tool_call"],
+    ):
+        call["function"]["arguments"] = '{"order": "EVERYTHING"}'
+    with pytest.raises(ContinuationImportError, match="seal does not match"):
+        import_continuation(changed, key=b"k1")
+    with pytest.raises(ContinuationImportError, match="no key is configured"):
+        import_continuation(approved, key=None)
+    with pytest.raises(ContinuationImportError, match="seal does not match"):
+        import_continuation(approved, key=b"other")
