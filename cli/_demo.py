@@ -88,7 +88,7 @@ async def run_demo(
         print(f"\nThe run is paused: {len(waiting)} call(s) wait for a decision.")
         print(format_pending(waiting))
         for entry in waiting:
-            print("\n".join(signal_hints(run.id, entry, target, client.namespace)))
+            print("\n" + "\n".join(signal_hints(run.id, entry, target, client.namespace)))
         if keep:
             print("\nWaiting for someone to decide (Ctrl-C stops the worker)...")
             break

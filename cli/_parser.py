@@ -44,7 +44,6 @@ def _decision_flags(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `starter.py`; each subcommand sets `command` to its coroutine function."""
     parser = argparse.ArgumentParser(
-        prog="starter.py",
         description="Start agent runs on Temporal, decide the tool calls they wait for.",
     )
     _connection_flags(parser, defaults=True)
