@@ -95,7 +95,7 @@ async def pending(args: argparse.Namespace) -> int:
 
 async def _decide(args: argparse.Namespace, approved: bool) -> int:
     every = getattr(args, "all", False)
-    if every == bool(args.call_ids):
+    if every == bool(args.call_ids) or not all(args.call_ids):
         raise CliError("give either the CALL_IDs to decide (see `pending ID`) or --all")
     run = await Run.find(await _client(args), args.workflow_id)
     if not run.running:

@@ -114,7 +114,7 @@ class Run:
         """
         try:
             return await self.handle.execute_update(
-                AgentWorkflow.decide, decision, rpc_timeout=WORKER_TIMEOUT
+                "decide", decision, result_type=str, rpc_timeout=WORKER_TIMEOUT
             )
         except WorkflowUpdateFailedError as error:
             reason = getattr(error.cause, "message", None) or error.cause

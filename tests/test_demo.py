@@ -34,6 +34,13 @@ def free_port_pair() -> int:
             return port
 
 
+def found(pattern: str, text: str) -> str:
+    """The first group of `pattern` in `text`, which must match."""
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not in {text!r}"
+    return match[1]
+
+
 def accepts_connections(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -59,7 +66,7 @@ def test_demo_starts_a_dev_server_and_stops_it():
     assert f"No Temporal server at localhost:{port}: starting the dev server" in out
     assert "  account_agent_tool > authorize_account\n" in out
     assert 'arguments: {"username": "stzhang", "security_level": 2}' in out
-    workflow_id = re.search(r"as workflow (\S+) ", out)[1]
+    workflow_id = found(r"as workflow (\S+) ", out)
     assert f"http://localhost:{port + 1000}/namespaces/default/workflows/{workflow_id}" in out
     assert re.search(
         r'signal `approve` \(or `reject`\) with the input \{"tool_call_id": "call_', out
@@ -100,8 +107,8 @@ async def test_demo_keep_waits_for_a_signal(
         while "Waiting for someone to decide" not in shown:
             await asyncio.sleep(0.1)
             shown += capsys.readouterr().out
-        workflow_id = re.search(r"as workflow (\S+) ", shown)[1]
-        call_id = re.search(r"call ID: +(\S+)", shown)[1]
+        workflow_id = found(r"as workflow (\S+) ", shown)
+        call_id = found(r"call ID: +(\S+)", shown)
         # What a person sends from the Web UI.
         await client.get_workflow_handle(workflow_id).signal("approve", {"tool_call_id": call_id})
         output = await demo
