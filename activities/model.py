@@ -7,14 +7,16 @@ import os
 import time
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import httpx2
 import openai
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities._registry import registered_agent
 from activities.scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
-from agent_definitions import SCRIPTED_MODEL, get_agent
+from agent_definitions import SCRIPTED_MODEL
 from agent_definitions.examples import EXAMPLE_SCRIPTS
 from models import ModelCallInput, ModelCallOutput
 
@@ -104,16 +106,16 @@ class ModelActivities:
     @activity.defn(name="call_model")
     async def call_model(self, input: ModelCallInput) -> ModelCallOutput:
         """Ask the model for the next assistant message of an agent's conversation."""
-        agent = get_agent(input.agent)
-        tools = agent.openai_tools()
-        extra = {"tools": tools, "parallel_tool_calls": True} if tools else {}
+        agent = registered_agent(input.agent)
+        tools: Any = agent.openai_tools() or openai.omit
         headers = {AGENT_HEADER: agent.name} if input.model == SCRIPTED_MODEL else None
         try:
             completion = await self._client(input.model).chat.completions.create(
                 model=input.model,
                 messages=input.messages,  # type: ignore[arg-type]
+                tools=tools,
+                parallel_tool_calls=True if tools is not openai.omit else openai.omit,
                 extra_headers=headers,
-                **extra,  # type: ignore[arg-type]
             )
         except openai.APIError as error:
             raise provider_error(error) from error

@@ -10,14 +10,14 @@ import pydantic
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agent_definitions import get_agent
+from activities._registry import registered_agent
 from models import ToolCallInput, ToolCallOutput
 
 
 @activity.defn(name="run_tool")
 async def run_tool(input: ToolCallInput) -> ToolCallOutput:
     """Run a tool of a registered agent and return its result as text for the model."""
-    tool = get_agent(input.agent).find_tool(input.tool)
+    tool = registered_agent(input.agent).find_tool(input.tool)
     if tool is None:
         raise ApplicationError(
             f"agent {input.agent!r} has no tool {input.tool!r}",

@@ -5,6 +5,8 @@ Tool names and arguments match the public prototype's, so continuations move bet
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent_definitions._agent import Agent, register
 from agent_definitions._tool import tool
 
@@ -66,7 +68,7 @@ hr_agent = Agent(
 register(hr_agent)
 
 # Offline replies for the `scripted` model, one per model turn.
-EXAMPLE_SCRIPTS = {
+EXAMPLE_SCRIPTS: dict[str, list[dict[str, Any]]] = {
     "hr_agent": [
         {
             "tool_calls": [

@@ -45,7 +45,7 @@ def _as_output(data: Any) -> JsonDict:
         return data
     waiting = bool(data["continuation"].get("resume_request"))
     end_reason = "approval_required" if waiting else "suspended"
-    defaults = {"approval_info": []} if waiting else {"suspend_list": []}
+    defaults: JsonDict = {"approval_info": []} if waiting else {"suspend_list": []}
     return {**defaults, **data, "end_reason": end_reason}
 
 

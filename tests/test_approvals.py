@@ -159,14 +159,14 @@ async def test_one_call_waits_while_another_runs(
     assert tool_results(output) == {"transfer": "moved 50000 to acme", "lookup": "acme is open"}
 
 
-async def test_approval_times_out(time_skipping_env: WorkflowEnvironment, task_queue):
-    client = time_skipping_env.client
+async def test_approval_times_out(own_time_skipping_env: WorkflowEnvironment, task_queue):
+    client = own_time_skipping_env.client
     async with running_worker(client, task_queue, scripts("bank_timeout", BIG, DONE)):
         handle = await start_agent(
             client, task_queue, "bank_timeout", "pay", execution_timeout=timedelta(days=7)
         )
         await wait_for_pending(handle)
-        await time_skipping_env.sleep(timedelta(hours=25))
+        await own_time_skipping_env.sleep(timedelta(hours=25))
         output = await handle.result()
     assert output.end_reason == "completed"
     assert tool_results(output) == {"transfer": "Rejected: timed out. The call did not run."}

@@ -64,15 +64,15 @@ SCRIPTS = {
 
 
 async def test_duration_policy_suspends_after_days_then_resume_signal(
-    time_skipping_env: WorkflowEnvironment, task_queue
+    own_time_skipping_env: WorkflowEnvironment, task_queue
 ):
-    client = time_skipping_env.client
+    client = own_time_skipping_env.client
     async with running_worker(client, task_queue, SCRIPTS):
         handle = await start_agent(
             client, task_queue, "slow_shipper", "ship A1", execution_timeout=timedelta(days=30)
         )
         [entry] = await wait_for_pending(handle)
-        await time_skipping_env.sleep(timedelta(days=3))  # nobody decides for three days
+        await own_time_skipping_env.sleep(timedelta(days=3))  # nobody decides for three days
         await handle.signal("approve", ApprovalDecision(tool_call_id=entry["path_ids"][0]))
         for _ in range(100):
             exported = await handle.query("get_continuation", result_type=dict)

@@ -1,0 +1,20 @@
+"""Looking agents up from inside an activity."""
+
+from __future__ import annotations
+
+from temporalio.exceptions import ApplicationError
+
+from agent_definitions import Agent, UnknownAgentError, get_agent
+
+
+def registered_agent(name: str) -> Agent:
+    """The agent called `name`.
+
+    Raises:
+        ApplicationError: Non-retryable: this worker has no such agent, and retrying on the
+            same worker cannot change that.
+    """
+    try:
+        return get_agent(name)
+    except UnknownAgentError as error:
+        raise ApplicationError(str(error), type="UnknownAgent", non_retryable=True) from None
