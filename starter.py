@@ -1,7 +1,8 @@
-"""The CLI starter: start agent runs, list and decide the calls they wait for, run the demo.
+"""The CLI starter: start agent runs, decide the calls they wait for, move them as files.
 
 Usage: python starter.py [--address HOST:PORT] [--namespace NS] [--task-queue QUEUE] COMMAND ...
-Commands: start, pending, approve, reject, result, demo (`python starter.py COMMAND -h`).
+Commands: start, pending, approve, reject, result, export, resume, continue, demo
+(`python starter.py COMMAND -h`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from agent_definitions import UnknownAgentError, get_agent
 from cli._errors import CliError, report_error
 from cli._format import format_output, format_pending
 from cli._runs import Run, connect_client
-from models import AgentWorkflowInput, DecideInput
+from continuations import run_output_to_json
+from models import AgentWorkflowInput, DecideInput, RunOptions
 from workflows import AgentWorkflow
 
 
@@ -43,6 +44,7 @@ async def start_run(
     task_queue: str,
     workflow_id: str | None = None,
     model: str | None = None,
+    options: RunOptions | None = None,
 ) -> Run:
     """Start `agent` on `prompt` and return the new run.
 
@@ -53,7 +55,9 @@ async def start_run(
     try:
         await client.start_workflow(
             AgentWorkflow.run,
-            AgentWorkflowInput(agent=agent, prompt=prompt, model=model),
+            AgentWorkflowInput(
+                agent=agent, prompt=prompt, model=model, options=options or RunOptions()
+            ),
             id=workflow_id,
             task_queue=task_queue,
         )
@@ -69,7 +73,10 @@ async def start(args: argparse.Namespace) -> int:
     except UnknownAgentError as error:
         raise CliError(str(error)) from None
     client = await _client(args)
-    run = await start_run(client, args.agent, args.prompt, args.task_queue, args.id, args.model)
+    options = RunOptions(exit_on_suspend=args.exit_on_suspend)
+    run = await start_run(
+        client, args.agent, args.prompt, args.task_queue, args.id, args.model, options
+    )
     print(run.id)
     if args.wait:
         waiting = await run.wait_for_pause(_stderr)
@@ -135,7 +142,7 @@ async def result(args: argparse.Namespace) -> int:
         _stderr(f"waiting for {run.id} to end...")
     output = await run.output()
     if args.json:
-        print(json.dumps(output.model_dump(mode="json", exclude_none=True), indent=2))
+        print(json.dumps(run_output_to_json(output), indent=2))
     else:
         print(format_output(output))
     return 0

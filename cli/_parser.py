@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli import _commands, _demo
+from cli import _commands, _continuations, _demo
 from connection import default_task_queue
 from models import DEFAULT_TASK_QUEUE
 
@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--id", help="workflow ID (default: AGENT-<random>)")
     start.add_argument("--model", help="model for the whole run (default: the agent's)")
     start.add_argument(
+        "--exit-on-suspend",
+        action="store_true",
+        help="when a suspension policy fires, end with the continuation (see `export`)",
+    )
+    start.add_argument(
         "--wait",
         action="store_true",
         help="wait until the run pauses for approval or ends, and show which",
@@ -85,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     result.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
     result.add_argument("--json", action="store_true", help="print the run's output object")
     result.set_defaults(command=_commands.result)
+
+    _continuations.add_commands(commands, common)
 
     demo = commands.add_parser(
         "demo", parents=[common], help="run the onboarding example, pausing for approval"

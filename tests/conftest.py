@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sys
 import uuid
@@ -13,6 +14,9 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from cli import amain
+
+CLI_TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -66,3 +70,21 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def address(dev_server_env: WorkflowEnvironment) -> str:
+    return dev_server_env.client.service_client.config.target_host
+
+
+@pytest.fixture
+def starter(address: str, task_queue: str, capsys: pytest.CaptureFixture[str]):
+    """Run `starter.py ARGS` in process; returns (exit code, stdout, stderr)."""
+
+    async def run(*argv: str) -> tuple[int, str, str]:
+        async with asyncio.timeout(CLI_TIMEOUT):
+            code = await amain(["--address", address, "--task-queue", task_queue, *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -81,3 +81,9 @@ def tool_results(output: AgentRunOutput) -> dict[str, str]:
     return {
         names[m["tool_call_id"]]: m["content"] for m in output.messages if m.get("role") == "tool"
     }
+
+
+def one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]

@@ -2,48 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from cli import amain
-from helpers import running_worker, start_agent, wait_for_pending
-
-PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
-TIMEOUT = 60
+from helpers import one_error_line, running_worker, start_agent, wait_for_pending
+from test_example_agents import PROMPT
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-def address(dev_server_env: WorkflowEnvironment) -> str:
-    return dev_server_env.client.service_client.config.target_host
-
-
-@pytest.fixture
-def starter(address: str, task_queue: str, capsys: pytest.CaptureFixture[str]):
-    """Run `starter.py ARGS` in process; returns (exit code, stdout, stderr)."""
-
-    async def run(*argv: str) -> tuple[int, str, str]:
-        async with asyncio.timeout(TIMEOUT):
-            code = await amain(["--address", address, "--task-queue", task_queue, *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0]
 
 
 async def test_start_pending_approve_result(dev_server_env, task_queue, starter):

@@ -1,0 +1,106 @@
+"""The commands that move runs as continuation files: export, resume, and continue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+from cli._errors import CliError
+from cli._runs import Run, connect_client
+from continuations import SEAL_KEY_ENV, seal_key_from_env
+from continuations.importing import ContinuationImportError
+from continuations.runs import ExportError, export_run, resume_run
+from models import BudgetInput, ResumeSignalInput, RunOptions
+
+
+async def _client(args: argparse.Namespace) -> Client:
+    return await connect_client(args.address, args.namespace)
+
+
+async def export(args: argparse.Namespace) -> int:
+    """`export ID [-o FILE]`: write the run's continuation as JSON (sealed when a key is set)."""
+    client = await _client(args)
+    await Run.find(client, args.workflow_id)  # one clear line for an unknown ID
+    key = seal_key_from_env()
+    try:
+        output = await export_run(client, args.workflow_id, key=key)
+    except ExportError as error:
+        raise CliError(str(error)) from None
+    text = json.dumps(output, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    where = f" to {args.output}" if args.output else ""
+    seal = "sealed" if key else f"unsealed: set {SEAL_KEY_ENV} to seal exports"
+    print(f"exported {output['end_reason']} continuation{where} ({seal})", file=sys.stderr)
+    return 0
+
+
+async def resume(args: argparse.Namespace) -> int:
+    """`resume FILE`: check a continuation file and start a run from it; print its ID."""
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CliError(f"cannot read {args.file}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise CliError(f"{args.file} is not JSON: {error}") from None
+    client = await _client(args)
+    try:
+        handle = await resume_run(
+            client,
+            data,
+            task_queue=args.task_queue,
+            workflow_id=args.id,
+            model=args.model,
+            agent=args.agent,
+            key=seal_key_from_env(),
+            options=RunOptions(exit_on_suspend=args.exit_on_suspend),
+        )
+    except ContinuationImportError as error:
+        raise CliError(f"{args.file}: {error}") from None
+    print(handle.id)
+    return 0
+
+
+async def continue_run(args: argparse.Namespace) -> int:
+    """`continue ID`: send the `resume` signal to suspended levels, optionally with a budget."""
+    run = await Run.find(await _client(args), args.workflow_id)
+    if not run.running:
+        raise CliError(f"workflow {run.id!r} has ended ({run.status}): resume its export instead")
+    budget = BudgetInput(turns=args.turns, tokens=args.tokens, duration_seconds=args.seconds)
+    await run.handle.signal("resume", ResumeSignalInput(path_ids=args.path_ids, budget=budget))
+    print(f"sent resume to {run.id}")
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add `export`, `resume` and `continue` to the starter's subcommands."""
+    exporter = commands.add_parser("export", parents=[common], help="write a run's continuation")
+    exporter.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
+    exporter.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    exporter.set_defaults(command=export)
+
+    resumer = commands.add_parser("resume", parents=[common], help="start a run from a file")
+    resumer.add_argument("file", metavar="FILE", help="a continuation (ours or the prototype's)")
+    resumer.add_argument("--id", help="workflow ID (default: AGENT-resumed-<random>)")
+    resumer.add_argument("--model", help="model for the whole run (default: the agents')")
+    resumer.add_argument("--agent", help="the root agent, if the file does not say")
+    resumer.add_argument(
+        "--exit-on-suspend", action="store_true", help="end with the continuation when suspended"
+    )
+    resumer.set_defaults(command=resume)
+
+    waker = commands.add_parser("continue", parents=[common], help="resume suspended agents")
+    waker.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
+    waker.add_argument(
+        "--path-ids", nargs="*", help="only this level: call IDs from the root ([] = the root)"
+    )
+    waker.add_argument("--turns", type=int, help="new budget: model turns")
+    waker.add_argument("--tokens", type=int, help="new budget: tokens")
+    waker.add_argument("--seconds", type=float, help="new budget: seconds of run time")
+    waker.set_defaults(command=continue_run)

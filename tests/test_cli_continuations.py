@@ -1,0 +1,69 @@
+"""The starter's `export`, `resume` and `continue` commands against the dev server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import one_error_line, running_worker, wait_for_pending
+from test_example_agents import PROMPT
+
+
+async def test_export_then_resume_a_decided_file(
+    dev_server_env, task_queue, starter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("CONTINUATION_SEAL_KEY", "cli-test-key")
+    file = tmp_path / "run.json"
+    async with running_worker(dev_server_env.client, task_queue):
+        code, out, _ = await starter("start", "hr_agent", PROMPT)
+        workflow_id = out.strip()
+        await wait_for_pending(dev_server_env.client.get_workflow_handle(workflow_id))
+
+        code, _, err = await starter("export", workflow_id, "-o", str(file))
+        assert code == 0
+        assert err == f"exported approval_required continuation to {file} (sealed)\n"
+        exported = json.loads(file.read_text())
+        assert exported["seal"]["alg"] == "HMAC-SHA256"
+        assert exported["agents"][""] == "hr_agent"
+
+        exported["approval_info"][0]["approved"] = True
+        file.write_text(json.dumps(exported))
+        code, out, _ = await starter("resume", str(file), "--id", f"{workflow_id}-moved")
+        assert (code, out) == (0, f"{workflow_id}-moved\n")
+        code, out, _ = await starter("result", f"{workflow_id}-moved", "--json")
+        assert json.loads(out)["end_reason"] == "completed"
+
+        exported["continuation"]["resume_request"][0]["continuation"]["resume_request"][0][
+            "function"
+        ]["arguments"] = '{"username": "stzhang", "security_level": 5}'
+        file.write_text(json.dumps(exported))
+        code, _, err = await starter("resume", str(file), "--id", f"{workflow_id}-forged")
+        assert code == 1
+        assert "seal does not match" in one_error_line(err)
+
+
+async def test_export_without_key_says_unsealed_and_bad_files_are_one_line(
+    dev_server_env, task_queue, starter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("CONTINUATION_SEAL_KEY", raising=False)
+    async with running_worker(dev_server_env.client, task_queue):
+        code, out, _ = await starter("start", "hr_agent", PROMPT)
+        workflow_id = out.strip()
+        await wait_for_pending(dev_server_env.client.get_workflow_handle(workflow_id))
+        code, out, err = await starter("export", workflow_id)
+        assert code == 0
+        assert json.loads(out)["end_reason"] == "approval_required"
+        assert "unsealed: set CONTINUATION_SEAL_KEY to seal exports" in err
+
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{oops")
+    code, _, err = await starter("resume", str(not_json))
+    assert code == 1 and "is not JSON" in one_error_line(err)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"continuation": {"messages": []}, "end_reason": "nope"}))
+    code, _, err = await starter("resume", str(wrong))
+    assert code == 1 and "unknown value 'nope'" in one_error_line(err)
+    code, _, err = await starter("export", "no-such-run")
+    assert code == 1 and "no-such-run" in one_error_line(err)
