@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -31,3 +32,14 @@ async def connect(address: str | None = None, namespace: str | None = None) -> C
     """A client using the pydantic data converter, as every part of this project does."""
     config = connect_config(address, namespace)
     return await Client.connect(**config, data_converter=pydantic_data_converter)
+
+
+def exit_process(code: int) -> None:
+    """Flush output and exit with `code`, skipping interpreter teardown.
+
+    The SDK's Rust threads can abort a finalizing interpreter ("PyGILState_Release ... must be
+    current", temporalio/sdk-python#300), which would turn a clean exit code into 134.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

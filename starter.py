@@ -7,21 +7,13 @@ Commands: start, pending, approve, reject, result, export, resume, continue, dem
 
 from __future__ import annotations
 
-import os
-import sys
-
 from cli import main
+from connection import exit_process
 
 
 def run_cli() -> None:
     """Entry point of `python starter.py` and the `agent-starter` command."""
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Exit without interpreter teardown: the SDK's Rust threads can abort a finalizing
-    # interpreter ("PyGILState_Release ... must be current", temporalio/sdk-python#300),
-    # which would turn a clean exit code into 134.
-    os._exit(code)
+    exit_process(main())
 
 
 if __name__ == "__main__":

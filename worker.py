@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
+import sys
 from collections.abc import Mapping
 
 from temporalio.client import Client
@@ -17,7 +17,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import agent_definitions.examples  # noqa: F401  (registers the example agents)
 from activities import ModelActivities, Script, run_tool
-from connection import connect, connect_config, default_task_queue
+from connection import connect, connect_config, default_task_queue, exit_process
 from workflows import AgentWorkflow
 
 # Modules holding the agent registry and shared types must be the worker's own copies, not
@@ -71,8 +71,16 @@ async def main() -> None:
 
 def run_cli() -> None:
     """Entry point of `python worker.py` and the `agent-worker` command."""
-    with contextlib.suppress(KeyboardInterrupt):
+    code = 0
+    try:
         asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as error:
+        if isinstance(error.code, str):
+            print(error.code, file=sys.stderr)
+        code = error.code if isinstance(error.code, int) else 1
+    exit_process(code)
 
 
 if __name__ == "__main__":
