@@ -25,6 +25,13 @@ from workflows import AgentWorkflow
 PASSTHROUGH_MODULES = ("agent_definitions", "models", "continuations", "activities", "pydantic")
 
 
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    """The workflow sandbox, passing through the modules that must be shared (see above)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
+
+
 def build_worker(
     client: Client,
     task_queue: str,
@@ -45,9 +52,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=[AgentWorkflow],
         activities=[models.call_model, run_tool],
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-        ),
+        workflow_runner=sandbox_runner(),
     )
 
 

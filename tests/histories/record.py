@@ -1,0 +1,76 @@
+"""Record the workflow histories that `tests/test_replay.py` replays.
+
+Run after an intended change to `AgentWorkflow` that old histories may not survive:
+`python tests/histories/record.py` (from the repository root).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
+
+from temporalio.client import Client, WorkflowHistory  # noqa: E402
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
+from continuations.runs import resume_run  # noqa: E402
+from helpers import running_worker, start_agent, wait_for_pending  # noqa: E402
+from models import ApprovalDecision  # noqa: E402
+from test_example_agents import PROMPT  # noqa: E402
+
+
+async def _save_one(client: Client, workflow_id: str, name: str) -> WorkflowHistory:
+    """Save a history with its workflow ID, which replay needs (child IDs derive from it)."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    saved = {"workflow_id": workflow_id, "history": json.loads(history.to_json())}
+    (HERE / f"{name}.json").write_text(json.dumps(saved, indent=1) + "\n")
+    return history
+
+
+async def _save(client: Client, workflow_id: str, name: str) -> None:
+    history = await _save_one(client, workflow_id, name)
+    child_id = next(
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for e in history.events
+        if e.HasField("start_child_workflow_execution_initiated_event_attributes")
+    )
+    await _save_one(client, child_id, f"{name}_sub_agent")
+
+
+async def record(client: Client) -> None:
+    queue = f"record-{uuid.uuid4()}"
+    async with running_worker(client, queue):
+        for name, signal in (("hr_approved", "approve"), ("hr_rejected", "reject")):
+            handle = await start_agent(client, queue, "hr_agent", PROMPT)
+            [entry] = await wait_for_pending(handle)
+            await handle.signal(signal, ApprovalDecision(path_ids=entry["path_ids"]))
+            await handle.result()
+            await _save(client, handle.id, name)
+        golden = json.loads(
+            (HERE.parent / "golden" / "prototype_hr_approval_required.json").read_text()
+        )
+        golden["approval_info"][0]["approved"] = True
+        resumed = await resume_run(client, golden, task_queue=queue)
+        await resumed.result()
+        await _save(client, resumed.id, "hr_resumed_from_prototype")
+
+
+async def main() -> None:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        await record(env.client)
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
