@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities import ModelActivities, Script
-from models import AgentRunOutput, AgentWorkflowInput
+from models import AgentRunOutput, AgentWorkflowInput, RunOptions
 from worker import build_worker
 from workflows import AgentWorkflow
 
@@ -40,11 +40,14 @@ async def start_agent(
     prompt: str,
     model: str | None = None,
     execution_timeout: timedelta = RUN_TIMEOUT,
+    options: RunOptions | None = None,
 ) -> WorkflowHandle[Any, AgentRunOutput]:
     """Start a run with a fresh ID and an execution timeout, so a hang fails fast."""
     return await client.start_workflow(
         AgentWorkflow.run,
-        AgentWorkflowInput(agent=agent, prompt=prompt, model=model),
+        AgentWorkflowInput(
+            agent=agent, prompt=prompt, model=model, options=options or RunOptions()
+        ),
         id=f"test-{agent}-{uuid.uuid4()}",
         task_queue=task_queue,
         execution_timeout=execution_timeout,

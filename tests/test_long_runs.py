@@ -9,9 +9,8 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from agent_definitions import Agent, register, tool
-from helpers import running_worker
-from models import AgentWorkflowInput, RunOptions
-from workflows import AgentWorkflow
+from helpers import running_worker, start_agent
+from models import RunOptions
 
 TURNS = 500
 HISTORY_LIMIT = 1000
@@ -39,16 +38,13 @@ async def test_five_hundred_turns_continue_as_new(
 ):
     client = time_skipping_env.client
     async with running_worker(client, task_queue, {"marathon": marathon_script}):
-        handle = await client.start_workflow(
-            AgentWorkflow.run,
-            AgentWorkflowInput(
-                agent="marathon",
-                prompt="go",
-                options=RunOptions(history_event_limit=HISTORY_LIMIT),
-            ),
-            id=f"marathon-{task_queue}",
-            task_queue=task_queue,
+        handle = await start_agent(
+            client,
+            task_queue,
+            "marathon",
+            "go",
             execution_timeout=timedelta(minutes=10),
+            options=RunOptions(history_event_limit=HISTORY_LIMIT),
         )
         output = await handle.result()
         runs: list[int] = []

@@ -13,8 +13,7 @@ from continuations import SealStatus
 from continuations.importing import ContinuationImportError, import_continuation
 from continuations.runs import export_run, resume_run
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
-from models import AgentState, AgentWorkflowInput, ApprovalDecision, ResumeSignalInput, RunOptions
-from workflows import AgentWorkflow
+from models import AgentState, ApprovalDecision, ResumeSignalInput, RunOptions
 
 
 @tool(needs_approval=True)
@@ -45,7 +44,8 @@ picky = Agent(
     tools=[count],
     suspension_policies=[CustomPolicy("long_chat", lambda s: s.message_count > 4)],
 )
-register(slow_shipper, counter_boss, picky)
+mixed_boss = Agent(name="mixed_boss", instructions="Delegate.", sub_agents=[counter, slow_shipper])
+register(slow_shipper, counter_boss, picky, mixed_boss)
 
 COUNTING = [
     {"tool_calls": [tool_call("count", n=1)]},
@@ -59,6 +59,15 @@ SCRIPTS = {
     "counter_boss": [
         {"tool_calls": [tool_call("counter_tool", prompt="count to 2")]},
         {"content": "the counter is done"},
+    ],
+    "mixed_boss": [
+        {
+            "tool_calls": [
+                tool_call("counter_tool", prompt="count to 2"),
+                tool_call("slow_shipper_tool", prompt="ship A1"),
+            ]
+        },
+        {"content": "all done"},
     ],
 }
 
@@ -112,16 +121,8 @@ async def test_exit_on_suspend_then_resume_from_the_file(
     client = time_skipping_env.client
     key = b"test-key"
     async with running_worker(client, task_queue, SCRIPTS):
-        handle = await client.start_workflow(
-            AgentWorkflow.run,
-            AgentWorkflowInput(
-                agent="counter_boss",
-                prompt="count",
-                options=RunOptions(exit_on_suspend=True),
-            ),
-            id=f"exit-{task_queue}",
-            task_queue=task_queue,
-            execution_timeout=timedelta(minutes=2),
+        handle = await start_agent(
+            client, task_queue, "counter_boss", "count", options=RunOptions(exit_on_suspend=True)
         )
         exited = await handle.result()
         assert exited.end_reason == "approval_required"
@@ -166,3 +167,26 @@ async def test_tampered_sealed_continuation_is_refused(
         import_continuation(approved, key=None)
     with pytest.raises(ContinuationImportError, match="seal does not match"):
         import_continuation(approved, key=b"other")
+
+
+async def test_exit_on_suspend_parks_a_sibling_that_waits_for_approval(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await start_agent(
+            client, task_queue, "mixed_boss", "go", options=RunOptions(exit_on_suspend=True)
+        )
+        exited = await handle.result()
+        assert exited.end_reason == "approval_required"
+        exported = await export_run(client, handle.id)
+        entries = {tuple(e["paths"]): e for e in exported["approval_info"]}
+        # The counter suspended; the shipper was told to park while it waited for a person.
+        assert entries[("counter_tool",)]["approved"] is True
+        ship = entries[("slow_shipper_tool", "ship")]
+        assert ship["approved"] is False
+        ship["approved"] = True
+        resumed = await resume_run(client, exported, task_queue=task_queue)
+        output = await resumed.result()
+    assert output.end_reason == "completed"
+    assert tool_results(output) == {"counter_tool": "counted to 2", "slow_shipper_tool": "shipped"}
