@@ -1,4 +1,4 @@
-# `make demo`, `make test`, `make lint`: each first creates .venv and installs the project
+# `make demo`, `make test`, `make lint` (ruff and mypy): each first creates .venv and installs the project
 # with its test extras, once (again only when pyproject.toml changes).
 PYTHON ?= python3
 VENV := .venv
@@ -16,6 +16,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy models.py connection.py worker.py starter.py activities agent_definitions cli continuations workflows
 
 setup: $(STAMP)
 
