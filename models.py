@@ -12,6 +12,8 @@ EndReason = Literal["completed", "rejected_tool_calls", "error", "approval_requi
 CallStatus = Literal[
     "pending", "waiting_approval", "running", "done", "rejected", "skipped", "parked"
 ]
+# A call in one of these has its result: it is answered in the messages.
+ANSWERED_STATUSES: tuple[CallStatus, ...] = ("done", "rejected", "skipped")
 CallKind = Literal["tool", "sub_agent", "invalid"]
 # How an imported unanswered call goes on: wait for a person, as decided, or just run.
 ImportedDecision = Literal["open", "approve", "reject", "run"]

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from models import AgentState, JsonDict
-
-ANSWERED = ("done", "rejected", "skipped")
+from models import ANSWERED_STATUSES, AgentState, JsonDict
 
 
 def tool_message(tool_call_id: str, content: str) -> JsonDict:
@@ -32,7 +30,7 @@ def build_continuation(state: AgentState) -> JsonDict:
     resume_request: list[JsonDict] = []
     processed: list[JsonDict] = []
     for call in state.turn_calls:
-        if call.status in ANSWERED and call.result is not None:
+        if call.status in ANSWERED_STATUSES and call.result is not None:
             messages.append(tool_message(call.id, call.result))
             continue
         entry = dict(call.tool_call)

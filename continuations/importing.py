@@ -8,6 +8,7 @@ open for a later signal); a leaf call whose `processed` flag is already true jus
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +135,15 @@ def _check_turn(level: JsonDict, where: str) -> None:
         )
 
 
+def _needs_approval(agent: Agent, call: JsonDict) -> bool:
+    tool = agent.find_tool(call["function"]["name"])
+    try:
+        arguments = json.loads(call["function"]["arguments"] or "{}")
+    except json.JSONDecodeError:
+        return False  # the run will answer the model that its arguments are not JSON
+    return tool is not None and isinstance(arguments, dict) and tool.requires_approval(arguments)
+
+
 def _level(
     level: JsonDict,
     agent: Agent,
@@ -164,7 +174,10 @@ def _level(
             resume = _level(nested, sub_agent, here, decided, agents) if nested else None
             calls.append(ResumeCall(tool_call=plain, decision="run", sub_agent=resume))
             continue
-        decision: ImportedDecision = "run" if flags.get(call["id"]) else "open"
+        decision: ImportedDecision = "open"
+        if flags.get(call["id"]):
+            # Processed means approved (the prototype's meaning) or needing no approval.
+            decision = "approve" if _needs_approval(agent, call) else "run"
         if tuple(here) in decided:
             approved = decided[tuple(here)]
             decision = "open" if approved is None else "approve" if approved else "reject"

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         waiting_calls,
     )
     from models import (
+        ANSWERED_STATUSES,
         AgentRunOutput,
         AgentState,
         AgentWorkflowInput,
@@ -219,7 +220,7 @@ class AgentWorkflow:
         self._call_tasks = {
             c.id: asyncio.create_task(self._answer_call(agent, c))
             for c in calls
-            if c.status not in ("done", "rejected", "skipped")
+            if c.status not in ANSWERED_STATUSES
         }
         await asyncio.gather(*self._call_tasks.values())
         self._call_tasks = {}
@@ -227,9 +228,9 @@ class AgentWorkflow:
         if rejected and agent.on_reject == "end":
             self._close_turn()
             return self._output("rejected_tool_calls", rejected_tool_calls=rejected)
-        if self._parking:
+        if self._parking and any(c.status not in ANSWERED_STATUSES for c in calls):
             return self._parked_output("approval_required")
-        self._close_turn()
+        self._close_turn()  # when parking, the next loop top suspends
         return None
 
     def _close_turn(self) -> None:
