@@ -155,3 +155,14 @@ async def test_nothing_starts_when_the_import_fails(
     with pytest.raises(RPCError) as failure:
         await client.get_workflow_handle("never-started").describe()
     assert failure.value.status == RPCStatusCode.NOT_FOUND
+
+
+def test_processed_flags_without_approval_info_decide_too():
+    waiting = golden("prototype_hr_approval_required.json")
+    bare = {"continuation": copy.deepcopy(waiting["continuation"])}
+    nested = bare["continuation"]["resume_request"][0]["continuation"]
+    [leaf] = import_continuation(bare).resume.calls[0].sub_agent.calls
+    assert leaf.decision == "open"  # unprocessed and undecided: wait for a signal
+    nested["processed"][0]["approved"] = True
+    [leaf] = import_continuation(bare).resume.calls[0].sub_agent.calls
+    assert leaf.decision == "approve"  # processed: approved, as the prototype reads it
