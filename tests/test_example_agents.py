@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
@@ -19,6 +20,14 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
         assert entry["approved"] is False
         leaf_id = entry["path_ids"][-1]
         assert entry["tool_call"]["id"] == leaf_id
+        # The Web UI's "current details" tell a person what waits and what to send.
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        assert metadata.current_details.splitlines() == [
+            "Waiting for 1 decision(s):",
+            '- account_agent_tool > authorize_account with {"username": "stzhang", '
+            '"security_level": 2}: send signal `approve` or `reject` with '
+            f'{{"tool_call_id": "{leaf_id}"}}',
+        ]
         await handle.signal("approve", ApprovalDecision(tool_call_id=leaf_id, approver="alice"))
         output = await handle.result()
     assert output.end_reason == "completed"
