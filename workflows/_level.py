@@ -1,0 +1,116 @@
+"""State and helpers shared by the parts of `AgentWorkflow` (one agent level of a tree)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from agent_definitions import Agent
+    from continuations import build_continuation, waiting_calls
+    from models import (
+        AgentRunOutput,
+        AgentState,
+        AgentWorkflowInput,
+        BudgetInput,
+        DecisionRecord,
+        EndReason,
+        JsonDict,
+        ToolCallState,
+    )
+    from workflows.details import describe_waiting
+
+
+class AgentLevel:
+    """What every part of an agent level's workflow reads and writes.
+
+    Attributes are set by `AgentWorkflow.__init__`; the turn logic and the message handlers
+    live in their own modules as bases of `AgentWorkflow`.
+    """
+
+    _input: AgentWorkflowInput
+    _agent: Agent | None
+    _state: AgentState
+    _forwarded: set[tuple[str, ...]]
+    _call_tasks: dict[str, asyncio.Task[None]]
+    _stop_reason: str | None
+    _parking: bool
+    _resume_budget: BudgetInput | None
+    _changed: bool
+
+    def _continuation(self) -> JsonDict:
+        return build_continuation(self._state)
+
+    def _decided(self) -> set[tuple[str, ...]]:
+        """Paths of calls decided here or passed down, whose owner may not have moved on yet."""
+        own = {(c.id,) for c in self._state.turn_calls if c.decision is not None}
+        return own | self._forwarded
+
+    def _record_decision(
+        self,
+        call: ToolCallState,
+        approved: bool,
+        reason: str | None,
+        approver: str | None = None,
+        arguments: JsonDict | None = None,
+    ) -> DecisionRecord:
+        record = DecisionRecord(
+            tool_call_id=call.id,
+            paths=[call.name],
+            path_ids=[call.id],
+            approved=approved,
+            approver=approver,
+            reason=reason,
+            decided_at=workflow.now(),
+            edited_arguments=arguments,
+        )
+        call.decision = record
+        self._state.decisions.append(record)
+        self._mark_changed()
+        return record
+
+    def _child_handle(self, call_id: str) -> workflow.ExternalWorkflowHandle[Any]:
+        call = next(c for c in self._state.turn_calls if c.id == call_id)
+        if call.child_workflow_id is None:
+            raise LookupError(f"sub-agent call {call_id!r} has no running workflow")
+        return workflow.get_external_workflow_handle(call.child_workflow_id)
+
+    def _park(self) -> None:
+        """Stop waiting and let running children suspend, so the whole tree can exit."""
+        if self._parking:
+            return
+        self._parking = True
+        for call in self._state.turn_calls:
+            if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
+                handle = workflow.get_external_workflow_handle(call.child_workflow_id)
+                asyncio.create_task(handle.signal("park"))
+
+    def _pending(self) -> list[JsonDict]:
+        """Waiting calls of the tree that nobody has decided yet."""
+        decided = self._decided()
+        return [
+            e for e in waiting_calls(self._continuation()) if tuple(e["path_ids"]) not in decided
+        ]
+
+    def _mark_changed(self) -> None:
+        self._changed = True
+        suspended = self._state.suspend_list
+        if suspended:
+            workflow.set_current_details(
+                f"Suspended by {', '.join(suspended)}: send signal `resume` with {{}} to go on."
+            )
+        else:
+            workflow.set_current_details(describe_waiting(self._pending()))
+
+    def _parked_output(self, end_reason: EndReason, **fields: Any) -> AgentRunOutput:
+        return self._output(end_reason, continuation=self._continuation(), **fields)
+
+    def _output(self, end_reason: EndReason, **fields: Any) -> AgentRunOutput:
+        return AgentRunOutput(
+            end_reason=end_reason,
+            messages=self._state.messages,
+            decisions=self._state.decisions,
+            **fields,
+        )
