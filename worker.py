@@ -37,6 +37,7 @@ def build_worker(
     task_queue: str,
     scripts: Mapping[str, Script] | None = None,
     model_activities: ModelActivities | None = None,
+    fail_on_bugs: bool = False,
 ) -> Worker:
     """A worker running `AgentWorkflow`, `call_model` and `run_tool` on `task_queue`.
 
@@ -45,6 +46,9 @@ def build_worker(
         task_queue: The queue to poll.
         scripts: Scripts for the scripted model (the examples' by default).
         model_activities: Use these model activities instead (e.g. pointed at a test server).
+        fail_on_bugs: Fail a workflow whose code raises, instead of retrying its task until a
+            fixed worker is deployed (Temporal's default, right in production); tests use it
+            to fail fast.
     """
     models = model_activities or ModelActivities(scripts=scripts)
     return Worker(
@@ -53,6 +57,7 @@ def build_worker(
         workflows=[AgentWorkflow],
         activities=[models.call_model, run_tool],
         workflow_runner=sandbox_runner(),
+        workflow_failure_exception_types=[Exception] if fail_on_bugs else [],
     )
 
 

@@ -28,7 +28,9 @@ async def running_worker(
     model_activities: ModelActivities | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker for `task_queue`, running for the duration of the block."""
-    worker = build_worker(client, task_queue, scripts=scripts, model_activities=model_activities)
+    worker = build_worker(
+        client, task_queue, scripts=scripts, model_activities=model_activities, fail_on_bugs=True
+    )
     async with worker:
         yield worker
 
