@@ -156,12 +156,16 @@ class MessageHandlers(AgentLevel):
             self._changed = False
             continuation = self._continuation()
             report = continuation if needs_attention(continuation) else None
-            if report != last:
+            if report == last:
+                continue
+            try:
                 await handle.signal(
                     "report_sub_agent_state",
                     SubAgentReport(tool_call_id=call_id, continuation=report),
                 )
-                last = report
+            except Exception as error:  # the parent may have ended; this run goes on
+                workflow.logger.warning("could not report to the parent: %s", error)
+            last = report
 
 
 def _parse(model: type[pydantic.BaseModel], payload: Any) -> Any:

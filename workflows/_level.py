@@ -72,8 +72,8 @@ class AgentLevel:
         return record
 
     def _child_handle(self, call_id: str) -> workflow.ExternalWorkflowHandle[Any]:
-        call = next(c for c in self._state.turn_calls if c.id == call_id)
-        if call.child_workflow_id is None:
+        call = next((c for c in self._state.turn_calls if c.id == call_id), None)
+        if call is None or call.child_workflow_id is None:
             raise LookupError(f"sub-agent call {call_id!r} has no running workflow")
         return workflow.get_external_workflow_handle(call.child_workflow_id)
 
