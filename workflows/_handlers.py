@@ -7,6 +7,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
+from temporalio.exceptions import CancelledError
 
 with workflow.unsafe.imports_passed_through():
     import pydantic
@@ -163,6 +164,8 @@ class MessageHandlers(AgentLevel):
                     "report_sub_agent_state",
                     SubAgentReport(tool_call_id=call_id, continuation=report),
                 )
+            except CancelledError:
+                raise  # this run is ending and stops reporting
             except Exception as error:  # the parent may have ended; this run goes on
                 workflow.logger.warning("could not report to the parent: %s", error)
             last = report
