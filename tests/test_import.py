@@ -12,7 +12,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions.examples import account_agent
+from agent_definitions.examples import EXAMPLE_SCRIPTS, account_agent
 from continuation_cases import DIRECTOR_PROMPT, SCRIPTS
 from continuations.importing import ContinuationImportError, import_continuation
 from continuations.runs import export_run, resume_run
@@ -166,3 +166,27 @@ def test_processed_flags_without_approval_info_decide_too():
     nested["processed"][0]["approved"] = True
     [leaf] = import_continuation(bare).resume.calls[0].sub_agent.calls
     assert leaf.decision == "approve"  # processed: approved, as the prototype reads it
+
+
+async def test_prototype_suspended_continuation_finishes_here(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    data = golden("prototype_hr_suspended.json")
+    output = await resume_and_finish(time_skipping_env.client, task_queue, data)
+    assert output.end_reason == "completed"
+    assert output.result == EXAMPLE_SCRIPTS["hr_agent"][1]["content"]
+
+
+async def test_prototype_suspended_sub_agent_goes_on_to_its_approval(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    data = golden("prototype_hr_sub_agent_suspended.json")
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await resume_run(client, data, task_queue=task_queue)
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["account_agent_tool", "authorize_account"]
+        await handle.signal("approve", ApprovalDecision(path_ids=entry["path_ids"]))
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert tool_results(output)["account_agent_tool"] == ACCOUNT_DONE
