@@ -190,3 +190,25 @@ async def test_exit_on_suspend_parks_a_sibling_that_waits_for_approval(
         output = await resumed.result()
     assert output.end_reason == "completed"
     assert tool_results(output) == {"counter_tool": "counted to 2", "slow_shipper_tool": "shipped"}
+
+
+async def test_resume_sent_to_the_root_wakes_a_suspended_sub_agent(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SCRIPTS):
+        handle = await start_agent(client, task_queue, "counter_boss", "count")
+        for _ in range(100):
+            exported = await handle.query("get_continuation", result_type=dict)
+            # Until the sub-agent reports, its call shows as under way (with its tool_call).
+            if any("tool_call" not in e for e in exported.get("approval_info", [])):
+                break
+        assert exported["end_reason"] == "approval_required"
+        [entry] = exported["approval_info"]
+        assert entry["paths"] == ["counter_tool"] and entry["approved"] is True
+        assert "tool_call" not in entry
+        assert await handle.query("pending_approvals") == []  # nothing for a person to decide
+        await handle.signal("resume", ResumeSignalInput())
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert tool_results(output) == {"counter_tool": "counted to 2"}
