@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from agent_definitions import Agent, CustomPolicy, EveryNTurns, MaxDuration, register, tool
@@ -208,6 +209,10 @@ async def test_resume_sent_to_the_root_wakes_a_suspended_sub_agent(
         assert entry["paths"] == ["counter_tool"] and entry["approved"] is True
         assert "tool_call" not in entry
         assert await handle.query("pending_approvals") == []  # nothing for a person to decide
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        assert metadata.current_details == (
+            "- sub-agent counter_tool is suspended: send signal `resume` with {}"
+        )
         await handle.signal("resume", ResumeSignalInput())
         output = await handle.result()
     assert output.end_reason == "completed"

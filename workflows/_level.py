@@ -87,22 +87,16 @@ class AgentLevel:
                 handle = workflow.get_external_workflow_handle(call.child_workflow_id)
                 asyncio.create_task(handle.signal("park"))
 
-    def _pending(self) -> list[JsonDict]:
+    def _pending(self, continuation: JsonDict | None = None) -> list[JsonDict]:
         """Waiting calls of the tree that nobody has decided yet."""
         decided = self._decided()
-        return [
-            e for e in waiting_calls(self._continuation()) if tuple(e["path_ids"]) not in decided
-        ]
+        waiting = waiting_calls(continuation or self._continuation())
+        return [e for e in waiting if tuple(e["path_ids"]) not in decided]
 
     def _mark_changed(self) -> None:
         self._changed = True
-        suspended = self._state.suspend_list
-        if suspended:
-            workflow.set_current_details(
-                f"Suspended by {', '.join(suspended)}: send signal `resume` with {{}} to go on."
-            )
-        else:
-            workflow.set_current_details(describe_waiting(self._pending()))
+        continuation = self._continuation()
+        workflow.set_current_details(describe_waiting(continuation, self._pending(continuation)))
 
     def _parked_output(self, end_reason: EndReason, **fields: Any) -> AgentRunOutput:
         return self._output(end_reason, continuation=self._continuation(), **fields)
