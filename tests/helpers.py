@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
@@ -18,6 +18,7 @@ from worker import build_worker
 from workflows import AgentWorkflow
 
 RUN_TIMEOUT = timedelta(minutes=2)
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -56,18 +57,35 @@ async def start_agent(
     )
 
 
+async def query_until(
+    handle: WorkflowHandle[Any, Any],
+    query: str,
+    done: Callable[[T], bool],
+    result_type: type[T],
+    timeout: float = 30.0,
+) -> T:
+    """Poll `query` until `done` says its answer is the one awaited; fail after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        answer = await handle.query(query, result_type=result_type)
+        if done(answer):
+            return answer
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"query {query!r} never gave the awaited answer: {answer}")
+        await asyncio.sleep(0.1)
+
+
 async def wait_for_pending(
     handle: WorkflowHandle[Any, Any], count: int = 1, timeout: float = 30.0
 ) -> list[dict[str, Any]]:
     """Poll the `pending_approvals` query until `count` calls wait."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        pending = await handle.query("pending_approvals", result_type=list[dict[str, Any]])
-        if len(pending) >= count:
-            return pending
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"expected {count} pending approvals, saw {pending}")
-        await asyncio.sleep(0.1)
+    return await query_until(
+        handle,
+        "pending_approvals",
+        lambda pending: len(pending) >= count,
+        list[dict[str, Any]],
+        timeout,
+    )
 
 
 def tool_call(name: str, **arguments: Any) -> dict[str, Any]:

@@ -8,7 +8,14 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from agent_definitions import Agent, register, tool
-from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+from helpers import (
+    query_until,
+    running_worker,
+    start_agent,
+    tool_call,
+    tool_results,
+    wait_for_pending,
+)
 from models import AgentState, ApprovalDecision
 
 
@@ -145,15 +152,15 @@ async def test_one_call_waits_while_another_runs(
         handle = await start_agent(client, task_queue, "bank_end", "pay")
         [entry] = await wait_for_pending(handle)
         state = await handle.query("get_state", result_type=AgentState)
-        statuses = {c.name: c.status for c in state.turn_calls}
-        assert statuses["transfer"] == "waiting_approval"
+        assert {c.name: c.status for c in state.turn_calls}["transfer"] == "waiting_approval"
         # The lookup needs no approval, so it finishes while the transfer waits.
-        for _ in range(100):
-            if statuses["lookup"] == "done":
-                break
-            state = await handle.query("get_state", result_type=AgentState)
-            statuses = {c.name: c.status for c in state.turn_calls}
-        assert statuses["lookup"] == "done"
+        state = await query_until(
+            handle,
+            "get_state",
+            lambda s: {c.name: c.status for c in s.turn_calls}["lookup"] == "done",
+            AgentState,
+        )
+        assert {c.name: c.status for c in state.turn_calls}["transfer"] == "waiting_approval"
         await handle.signal("approve", ApprovalDecision(tool_call_id=entry["path_ids"][0]))
         output = await handle.result()
     assert tool_results(output) == {"transfer": "moved 50000 to acme", "lookup": "acme is open"}

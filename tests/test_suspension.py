@@ -7,13 +7,21 @@ from datetime import timedelta
 
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from agent_definitions import Agent, CustomPolicy, EveryNTurns, MaxDuration, register, tool
 from continuations import SealStatus
 from continuations.importing import ContinuationImportError, import_continuation
 from continuations.runs import export_run, resume_run
-from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+from helpers import (
+    query_until,
+    running_worker,
+    start_agent,
+    tool_call,
+    tool_results,
+    wait_for_pending,
+)
 from models import AgentState, ApprovalDecision, ResumeSignalInput, RunOptions
 
 
@@ -84,10 +92,9 @@ async def test_duration_policy_suspends_after_days_then_resume_signal(
         [entry] = await wait_for_pending(handle)
         await own_time_skipping_env.sleep(timedelta(days=3))  # nobody decides for three days
         await handle.signal("approve", ApprovalDecision(tool_call_id=entry["path_ids"][0]))
-        for _ in range(100):
-            exported = await handle.query("get_continuation", result_type=dict)
-            if exported["end_reason"] == "suspended":
-                break
+        exported = await query_until(
+            handle, "get_continuation", lambda out: out["end_reason"] == "suspended", dict
+        )
         assert exported["suspend_list"] == ["longer_than_172800s"]
         assert exported["continuation"]["messages"][-1]["content"] == "shipped A1"
         await handle.signal("resume", ResumeSignalInput())
@@ -102,12 +109,13 @@ async def test_custom_policy_and_resume_with_a_new_budget(
     client = time_skipping_env.client
     async with running_worker(client, task_queue, SCRIPTS):
         handle = await start_agent(client, task_queue, "picky", "count")
-        for _ in range(100):
-            state = await handle.query("get_state", result_type=AgentState)
-            if state.suspend_list:
-                break
+        state = await query_until(handle, "get_state", lambda s: bool(s.suspend_list), AgentState)
         assert (state.suspend_list, state.model_turns) == (["long_chat"], 2)
         await handle.signal("resume", {"budget": {"turns": -1}})  # invalid: logged, ignored
+        # An update is handled after the signals sent before it: once it is refused, the
+        # invalid resume has been handled too.
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update("decide", {"tool_call_id": "none", "approved": True})
         state = await handle.query("get_state", result_type=AgentState)
         assert state.suspend_list == ["long_chat"]
         await handle.signal("resume", {"budget": {"turns": 5}})
@@ -199,11 +207,13 @@ async def test_resume_sent_to_the_root_wakes_a_suspended_sub_agent(
     client = time_skipping_env.client
     async with running_worker(client, task_queue, SCRIPTS):
         handle = await start_agent(client, task_queue, "counter_boss", "count")
-        for _ in range(100):
-            exported = await handle.query("get_continuation", result_type=dict)
-            # Until the sub-agent reports, its call shows as under way (with its tool_call).
-            if any("tool_call" not in e for e in exported.get("approval_info", [])):
-                break
+        # Until the sub-agent reports, its call shows as under way (with its tool_call).
+        exported = await query_until(
+            handle,
+            "get_continuation",
+            lambda out: any("tool_call" not in e for e in out.get("approval_info", [])),
+            dict,
+        )
         assert exported["end_reason"] == "approval_required"
         [entry] = exported["approval_info"]
         assert entry["paths"] == ["counter_tool"] and entry["approved"] is True
