@@ -11,7 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities._registry import registered_agent
-from models import ToolCallInput, ToolCallOutput
+from models import ToolCallInput, ToolCallOutput, validation_problems
 
 
 @activity.defn(name="run_tool")
@@ -29,7 +29,7 @@ async def run_tool(input: ToolCallInput) -> ToolCallOutput:
         arguments = dict(tool.arguments_model.model_validate(input.arguments))
     except pydantic.ValidationError as error:
         raise ApplicationError(
-            f"arguments of tool {input.tool!r} do not fit its schema: {error}",
+            f"arguments of tool {input.tool!r} do not fit its schema: {validation_problems(error)}",
             type="InvalidToolArguments",
             non_retryable=True,
         ) from error

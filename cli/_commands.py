@@ -15,7 +15,7 @@ import agent_definitions.examples  # noqa: F401  (registers the example agents)
 from agent_definitions import UnknownAgentError, get_agent
 from cli._errors import CliError, report_error
 from cli._format import format_output, format_pending
-from cli._runs import Run, connect_client
+from cli._runs import Run, client_for
 from continuations import run_output_to_json
 from models import AgentWorkflowInput, DecideInput, RunOptions
 from workflows import AgentWorkflow
@@ -31,10 +31,6 @@ def default_approver() -> str | None:
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr)
-
-
-async def _client(args: argparse.Namespace) -> Client:
-    return await connect_client(args.address, args.namespace)
 
 
 async def start_run(
@@ -72,7 +68,7 @@ async def start(args: argparse.Namespace) -> int:
         get_agent(args.agent)  # fail before connecting, and without starting a doomed run
     except UnknownAgentError as error:
         raise CliError(str(error)) from None
-    client = await _client(args)
+    client = await client_for(args)
     options = RunOptions(exit_on_suspend=args.exit_on_suspend)
     run = await start_run(
         client, args.agent, args.prompt, args.task_queue, args.id, args.model, options
@@ -89,7 +85,7 @@ async def start(args: argparse.Namespace) -> int:
 
 async def pending(args: argparse.Namespace) -> int:
     """`pending ID`: the calls waiting for a decision (none once the run has ended)."""
-    run = await Run.find(await _client(args), args.workflow_id)
+    run = await Run.find(await client_for(args), args.workflow_id)
     waiting = await run.pending() if run.running else []
     if args.json:
         print(json.dumps(waiting, indent=2))
@@ -104,7 +100,7 @@ async def _decide(args: argparse.Namespace, approved: bool) -> int:
     every = getattr(args, "all", False)
     if every == bool(args.call_ids) or not all(args.call_ids):
         raise CliError("give either the CALL_IDs to decide (see `pending ID`) or --all")
-    run = await Run.find(await _client(args), args.workflow_id)
+    run = await Run.find(await client_for(args), args.workflow_id)
     if not run.running:
         raise CliError(f"workflow {run.id!r} has ended ({run.status}): nothing to decide")
     verdict = {"approved": approved, "reason": args.reason, "approver": args.approver}
@@ -137,7 +133,7 @@ async def reject(args: argparse.Namespace) -> int:
 
 async def result(args: argparse.Namespace) -> int:
     """`result ID`: wait for the run to end and print its output."""
-    run = await Run.find(await _client(args), args.workflow_id)
+    run = await Run.find(await client_for(args), args.workflow_id)
     if run.running:
         _stderr(f"waiting for {run.id} to end...")
     output = await run.output()

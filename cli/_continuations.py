@@ -7,23 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-from temporalio.client import Client
-
 from cli._errors import CliError
-from cli._runs import Run, connect_client
+from cli._runs import Run, client_for
 from continuations import SEAL_KEY_ENV, seal_key_from_env
 from continuations.importing import ContinuationImportError
 from continuations.runs import ExportError, export_run, resume_run
 from models import BudgetInput, ResumeSignalInput, RunOptions
 
 
-async def _client(args: argparse.Namespace) -> Client:
-    return await connect_client(args.address, args.namespace)
-
-
 async def export(args: argparse.Namespace) -> int:
     """`export ID [-o FILE]`: write the run's continuation as JSON (sealed when a key is set)."""
-    client = await _client(args)
+    client = await client_for(args)
     await Run.find(client, args.workflow_id)  # one clear line for an unknown ID
     key = seal_key_from_env()
     try:
@@ -49,7 +43,7 @@ async def resume(args: argparse.Namespace) -> int:
         raise CliError(f"cannot read {args.file}: {error.strerror}") from None
     except json.JSONDecodeError as error:
         raise CliError(f"{args.file} is not JSON: {error}") from None
-    client = await _client(args)
+    client = await client_for(args)
     try:
         handle = await resume_run(
             client,
@@ -69,7 +63,7 @@ async def resume(args: argparse.Namespace) -> int:
 
 async def continue_run(args: argparse.Namespace) -> int:
     """`continue ID`: send the `resume` signal to suspended levels, optionally with a budget."""
-    run = await Run.find(await _client(args), args.workflow_id)
+    run = await Run.find(await client_for(args), args.workflow_id)
     if not run.running:
         raise CliError(f"workflow {run.id!r} has ended ({run.status}): resume its export instead")
     budget = BudgetInput(turns=args.turns, tokens=args.tokens, duration_seconds=args.seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 from collections.abc import Callable
@@ -50,6 +51,11 @@ async def connect_client(address: str | None, namespace: str | None) -> Client:
             f"cannot reach a Temporal server at {target} ({reason}); start one with "
             "`temporal server start-dev` or run `python starter.py demo`"
         ) from None
+
+
+async def client_for(args: argparse.Namespace) -> Client:
+    """A client for the server the command's `--address` and `--namespace` name."""
+    return await connect_client(args.address, args.namespace)
 
 
 @dataclass
