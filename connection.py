@@ -1,20 +1,35 @@
-"""Connecting to Temporal the same way from the worker, the starter and the demo."""
+"""Connecting to Temporal, and naming agent modules, the same way from the worker, the
+starter and the demo."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 
-from models import DEFAULT_TASK_QUEUE
+from agent_definitions import AGENT_MODULES_ENV
+from plugin import AgentPlugin
+
+DEFAULT_TASK_QUEUE = "agent-continuations"
 
 
 def default_task_queue() -> str:
     """`TEMPORAL_TASK_QUEUE`, or the queue the worker and starter agree on."""
     return os.environ.get("TEMPORAL_TASK_QUEUE") or DEFAULT_TASK_QUEUE
+
+
+def add_agents_flag(parser: argparse.ArgumentParser) -> None:
+    """The `--agents MODULE` flag, shared by the worker and the starter."""
+    parser.add_argument(
+        "--agents",
+        action="append",
+        metavar="MODULE",
+        help=f"a module that registers agents; repeatable (default: {AGENT_MODULES_ENV} or "
+        "the examples)",
+    )
 
 
 def connect_config(address: str | None = None, namespace: str | None = None) -> dict:
@@ -28,10 +43,18 @@ def connect_config(address: str | None = None, namespace: str | None = None) -> 
     return config
 
 
-async def connect(address: str | None = None, namespace: str | None = None) -> Client:
-    """A client using the pydantic data converter, as every part of this project does."""
+async def connect(
+    address: str | None = None, namespace: str | None = None, plugin: AgentPlugin | None = None
+) -> Client:
+    """A client with the agent plugin: workers made from it run agents.
+
+    Args:
+        address: The frontend's `host:port`; see `connect_config`.
+        namespace: The namespace; see `connect_config`.
+        plugin: The plugin, e.g. with scripts for the offline model; a plain one by default.
+    """
     config = connect_config(address, namespace)
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, plugins=[plugin or AgentPlugin()])
 
 
 def exit_process(code: int) -> None:

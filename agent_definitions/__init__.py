@@ -5,11 +5,20 @@ from agent_definitions._agent import (
     Agent,
     RejectPolicy,
     UnknownAgentError,
+    agents_registered_by,
     get_agent,
     register,
     registered_agents,
 )
-from agent_definitions._policies import (
+from agent_definitions._loading import (
+    AGENT_MODULES_ENV,
+    DEFAULT_AGENT_MODULES,
+    AgentModuleError,
+    LoadedAgents,
+    agent_module_names,
+    load_agent_modules,
+)
+from agent_definitions._suspension import (
     Budget,
     CustomPolicy,
     EveryNTurns,
@@ -21,12 +30,16 @@ from agent_definitions._policies import (
 from agent_definitions._tool import ApprovalPredicate, Tool, tool
 
 __all__ = [
+    "AGENT_MODULES_ENV",
+    "DEFAULT_AGENT_MODULES",
     "SCRIPTED_MODEL",
     "Agent",
+    "AgentModuleError",
     "ApprovalPredicate",
     "Budget",
     "CustomPolicy",
     "EveryNTurns",
+    "LoadedAgents",
     "LoopStatus",
     "MaxDuration",
     "RejectPolicy",
@@ -34,7 +47,10 @@ __all__ = [
     "TokenBudget",
     "Tool",
     "UnknownAgentError",
+    "agent_module_names",
+    "agents_registered_by",
     "get_agent",
+    "load_agent_modules",
     "register",
     "registered_agents",
     "tool",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from agent_definitions._policies import SuspensionPolicy
+from agent_definitions._suspension import SuspensionPolicy
 from agent_definitions._tool import Tool
 
 RejectPolicy = Literal["end", "tell_model"]
@@ -85,13 +87,32 @@ class Agent:
 
 
 _registry: dict[str, Agent] = {}
+# The module that called `register` for each agent, so a loader can tell what a module added
+# even when it was imported before.
+_registered_from: dict[str, str] = {}
 
 
 def register(*agents: Agent) -> None:
     """Make agents (and their sub-agents, recursively) runnable by name."""
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    _register(agents, caller)
+
+
+def _register(agents: Sequence[Agent], module: str) -> None:
     for agent in agents:
+        if _registry.get(agent.name) is not agent:  # registering it again does not move it
+            _registered_from[agent.name] = module
         _registry[agent.name] = agent
-        register(*agent.sub_agents)
+        _register(agent.sub_agents, module)
+
+
+def agents_registered_by(module: str) -> list[str]:
+    """Agents registered by code in `module` or its submodules."""
+    return [
+        name
+        for name, caller in _registered_from.items()
+        if caller == module or caller.startswith(module + ".")
+    ]
 
 
 def get_agent(name: str) -> Agent:

@@ -21,10 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
 
 from agent_definitions import Agent, register, tool  # noqa: E402
-from models import AgentWorkflowInput, RunOptions  # noqa: E402
-from worker import build_worker  # noqa: E402
+from payloads import AgentWorkflowInput, RunOptions  # noqa: E402
+from plugin import AgentPlugin  # noqa: E402
 from workflows import AgentWorkflow  # noqa: E402
 
 
@@ -57,7 +58,8 @@ async def main() -> None:
     queue = f"bench-{uuid.uuid4()}"
     client = env.client
     try:
-        async with build_worker(client, queue, scripts={"bench_stepper": script(args.turns)}):
+        plugin = AgentPlugin(scripts={"bench_stepper": script(args.turns)})
+        async with Worker(client, task_queue=queue, plugins=[plugin]):
             started = time.perf_counter()
             handle = await client.start_workflow(
                 AgentWorkflow.run,

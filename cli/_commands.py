@@ -11,13 +11,12 @@ import uuid
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-import agent_definitions.examples  # noqa: F401  (registers the example agents)
 from agent_definitions import UnknownAgentError, get_agent
 from cli._errors import CliError, report_error
 from cli._format import format_output, format_pending
 from cli._runs import Run, client_for
 from continuations import run_output_to_json
-from models import AgentWorkflowInput, DecideInput, RunOptions
+from payloads import AgentWorkflowInput, DecideInput, RunOptions
 from workflows import AgentWorkflow
 
 

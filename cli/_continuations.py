@@ -7,12 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+from agent_runs import ExportError, export_run, resume_run
 from cli._errors import CliError
 from cli._runs import Run, client_for
-from continuations import SEAL_KEY_ENV, seal_key_from_env
-from continuations.importing import ContinuationImportError
-from continuations.runs import ExportError, export_run, resume_run
-from models import BudgetInput, ResumeSignalInput, RunOptions
+from continuations import SEAL_KEY_ENV, ContinuationImportError, seal_key_from_env
+from payloads import BudgetInput, ResumeSignalInput, RunOptions
+from workflows import AgentWorkflow
 
 
 async def export(args: argparse.Namespace) -> int:
@@ -67,7 +67,9 @@ async def continue_run(args: argparse.Namespace) -> int:
     if not run.running:
         raise CliError(f"workflow {run.id!r} has ended ({run.status}): resume its export instead")
     budget = BudgetInput(turns=args.turns, tokens=args.tokens, duration_seconds=args.seconds)
-    await run.handle.signal("resume", ResumeSignalInput(path_ids=args.path_ids, budget=budget))
+    await run.handle.signal(
+        AgentWorkflow.resume, ResumeSignalInput(path_ids=args.path_ids, budget=budget)
+    )
     print(f"sent resume to {run.id}")
     return 0
 

@@ -10,15 +10,17 @@ import sys
 from urllib.parse import quote
 
 from temporalio.client import Client
+from temporalio.worker import Worker
 
+from agent_definitions import DEFAULT_AGENT_MODULES, load_agent_modules
 from cli._commands import default_approver, start_run
 from cli._dev_server import demo_server, ui_url
 from cli._errors import CliError
 from cli._format import call_id, format_output, format_pending
 from cli._runs import connect_client
 from connection import connect_config
-from models import AgentRunOutput, DecideInput, JsonDict
-from worker import build_worker
+from payloads import AgentRunOutput, DecideInput, JsonDict
+from plugin import AgentPlugin
 
 AGENT = "hr_agent"
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
@@ -112,8 +114,11 @@ async def demo(args: argparse.Namespace) -> int:
                 f"--keep-server: the dev server stays up after the demo (data in "
                 f"{server.data_dir}); stop it with `kill {server.process.pid}`."
             )
-        client = await connect_client(args.address, args.namespace)
-        async with build_worker(client, args.task_queue):
+        # The demo runs the examples whatever --agents loaded, so its worker can play them.
+        examples = load_agent_modules(DEFAULT_AGENT_MODULES)
+        plugin = AgentPlugin(scripts={**args.agent_scripts, **examples.scripts})
+        client = await connect_client(args.address, args.namespace, plugin)
+        async with Worker(client, task_queue=args.task_queue):
             await run_demo(client, args.task_queue, target, args.decision, args.keep_server)
             if args.keep_server:
                 print(f"\nThe worker keeps polling task queue {args.task_queue}: Ctrl-C stops it.")

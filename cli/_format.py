@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from models import AgentRunOutput, DecisionRecord, JsonDict
+from payloads import AgentRunOutput, DecisionRecord, JsonDict
 
 
 def call_path(entry: JsonDict) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from temporalio.exceptions import TemporalError
 
+from agent_definitions import AgentModuleError, agent_module_names, load_agent_modules
 from cli._errors import CliError, report_error
 from cli._parser import build_parser
 
@@ -27,8 +28,9 @@ async def amain(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else 2
     try:
+        args.agent_scripts = load_agent_modules(agent_module_names(args.agents)).scripts
         return await args.command(args)
-    except CliError as error:
+    except (CliError, AgentModuleError) as error:
         report_error(str(error))
     except TemporalError as error:
         report_error(f"Temporal: {getattr(error, 'message', None) or error}")

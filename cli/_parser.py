@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli import _commands, _continuations, _demo
-from connection import default_task_queue
-from models import DEFAULT_TASK_QUEUE
+from connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
 
 
 def _connection_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -46,13 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Start agent runs on Temporal, decide the tool calls they wait for.",
     )
+    add_agents_flag(parser)
     _connection_flags(parser, defaults=True)
     common = argparse.ArgumentParser(add_help=False)
     _connection_flags(common, defaults=False)
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     start = commands.add_parser("start", parents=[common], help="start an agent run")
-    start.add_argument("agent", help="registered agent name, e.g. hr_agent")
+    start.add_argument("agent", help="a registered agent's name, e.g. hr_agent (see --agents)")
     start.add_argument("prompt", help="the user's request")
     start.add_argument("--id", help="workflow ID (default: AGENT-<random>)")
     start.add_argument("--model", help="model for the whole run (default: the agent's)")

@@ -23,7 +23,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli._errors import CliError
 from connection import connect, connect_config
-from models import AgentRunOutput, DecideInput, JsonDict
+from payloads import AgentRunOutput, DecideInput, JsonDict
+from plugin import AgentPlugin
 from workflows import AgentWorkflow
 
 # A query or update waits for a worker to answer; without one it would hang until the RPC's
@@ -35,14 +36,16 @@ PROGRESS_EVERY = 3.0
 Progress = Callable[[str], None]
 
 
-async def connect_client(address: str | None, namespace: str | None) -> Client:
-    """A client for the configured server.
+async def connect_client(
+    address: str | None, namespace: str | None, plugin: AgentPlugin | None = None
+) -> Client:
+    """A client for the configured server, with the agent plugin (see `connection.connect`).
 
     Raises:
         CliError: No server answers at the address.
     """
     try:
-        return await connect(address, namespace)
+        return await connect(address, namespace, plugin)
     except RuntimeError as error:
         target = connect_config(address, namespace)["target_host"]
         found = re.search(r'message: "([^"]+)"', str(error))
@@ -55,7 +58,9 @@ async def connect_client(address: str | None, namespace: str | None) -> Client:
 
 async def client_for(args: argparse.Namespace) -> Client:
     """A client for the server the command's `--address` and `--namespace` name."""
-    return await connect_client(args.address, args.namespace)
+    return await connect_client(
+        args.address, args.namespace, AgentPlugin(scripts=args.agent_scripts)
+    )
 
 
 @dataclass
@@ -120,7 +125,9 @@ class Run:
         """
         try:
             return await self.handle.execute_update(
-                "decide", decision, result_type=str, rpc_timeout=WORKER_TIMEOUT
+                AgentWorkflow.decide,  # type: ignore[arg-type]  # the handler takes raw input
+                decision,
+                rpc_timeout=WORKER_TIMEOUT,
             )
         except WorkflowUpdateFailedError as error:
             reason = getattr(error.cause, "message", None) or error.cause

@@ -1,9 +1,11 @@
-"""The portable continuation format: its models, building, export, import and sealing."""
+"""The portable continuation format: its models, export, import and sealing."""
 
 from continuations._tree import (
-    build_continuation,
+    Level,
+    calls_by_path,
     find_waiting_call,
     flatten_approval_info,
+    fold_levels,
     needs_attention,
     tool_message,
     waiting_calls,
@@ -29,6 +31,11 @@ from continuations.format import (
     dump_agent_output,
     parse_agent_output,
 )
+from continuations.importing import (
+    ContinuationImportError,
+    ImportedContinuation,
+    import_continuation,
+)
 from continuations.seal import (
     SEAL_KEY_ENV,
     SealError,
@@ -47,8 +54,11 @@ __all__ = [
     "CompletedOutput",
     "Continuation",
     "ContinuationFormatError",
+    "ContinuationImportError",
     "Decision",
     "FunctionCall",
+    "ImportedContinuation",
+    "Level",
     "Message",
     "ProcessedEntry",
     "RejectedToolCallsOutput",
@@ -58,10 +68,12 @@ __all__ = [
     "SuspendedOutput",
     "ToolCall",
     "agent_path_key",
-    "build_continuation",
+    "calls_by_path",
     "dump_agent_output",
     "find_waiting_call",
     "flatten_approval_info",
+    "fold_levels",
+    "import_continuation",
     "needs_attention",
     "parse_agent_output",
     "run_output_to_json",

@@ -1,16 +1,21 @@
-"""Pure functions between an agent level's state and the continuation format's tree shapes.
+"""The one walk over a nested continuation tree, and what the runtime reads from a tree.
 
-The runtime form of a continuation is the format's, plus keys for this project kept on each
-level: `agent`, `suspend_list` (when the level is suspended) and `decisions`. `to_output`
-(in `continuations.export`) turns it into the file form.
+A tree is a level (`messages`, `resume_request`, `processed`) whose sub-agent calls in
+`resume_request` may nest the sub-agent's level as `continuation`. The runtime form of a tree
+is the format's, plus keys for this project kept on each level: `agent`, `suspend_list` (when
+the level is suspended) and `decisions`. `to_output` (in `continuations.export`) turns it into
+the file form. The walk tolerates malformed input, because the seal is checked before parsing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from models import ANSWERED_STATUSES, AgentState, JsonDict
+from payloads import JsonDict
+
+T = TypeVar("T")
 
 
 def tool_message(tool_call_id: str, content: str) -> JsonDict:
@@ -18,75 +23,99 @@ def tool_message(tool_call_id: str, content: str) -> JsonDict:
     return {"role": "tool", "tool_call_id": tool_call_id, "content": content}
 
 
-def build_continuation(state: AgentState) -> JsonDict:
-    """The continuation of one agent level, in runtime form, with sub-agents nested.
+@dataclass(frozen=True)
+class Level:
+    """One level of a tree, where it sits: tool names and tool-call IDs from the root."""
 
-    `messages` holds the conversation plus the results of this turn's answered calls. Every
-    unanswered call is in `resume_request`; its `processed` flag is false while it waits for a
-    person, true when it may run (it needs no decision, was approved, or is under way). A
-    sub-agent call that waits or is suspended carries the sub-agent's continuation.
+    data: JsonDict
+    paths: list[str]
+    path_ids: list[str]
+
+    def calls(self) -> list[tuple[int, JsonDict]]:
+        """The level's `resume_request` calls (the objects among them), with their positions."""
+        calls = self.data.get("resume_request")
+        if not isinstance(calls, list):
+            return []
+        return [(i, c) for i, c in enumerate(calls) if isinstance(c, dict)]
+
+    def nested(self, call: JsonDict) -> Level | None:
+        """The sub-agent level `call` nests, if any."""
+        inner = call.get("continuation")
+        if not inner or not isinstance(inner, dict):
+            return None
+        return Level(inner, [*self.paths, _name(call)], [*self.path_ids, str(call.get("id"))])
+
+
+def _name(call: JsonDict) -> str:
+    function = call.get("function")
+    return str(function.get("name")) if isinstance(function, dict) else ""
+
+
+def fold_levels(tree: Any, visit: Callable[[Level, dict[int, T]], T]) -> T:
+    """Fold a tree bottom-up: `visit(level, nested)` gets the folded value of each nested
+    level, keyed by its call's position in `resume_request`.
+
+    Raises:
+        TypeError: `tree` is not a JSON object.
     """
-    messages = list(state.messages)
-    resume_request: list[JsonDict] = []
-    processed: list[JsonDict] = []
-    for call in state.turn_calls:
-        if call.status in ANSWERED_STATUSES and call.result is not None:
-            messages.append(tool_message(call.id, call.result))
-            continue
-        entry = dict(call.tool_call)
-        if call.child_continuation is not None:
-            entry["continuation"] = call.child_continuation
-        resume_request.append(entry)
-        if call.decision is not None:
-            may_run = call.decision.approved
-        else:
-            # As in the prototype, a call waiting on a person (itself or in its sub-agent) is
-            # unprocessed; calls already under way are processed and run again on resume.
-            may_run = call.status != "waiting_approval" and call.child_continuation is None
-        processed.append({"id": call.id, "approved": may_run})
-    continuation: JsonDict = {"agent": state.agent, "messages": messages}
-    if resume_request:
-        continuation["resume_request"] = resume_request
-        continuation["processed"] = processed
-    if state.suspend_list:
-        continuation["suspend_list"] = list(state.suspend_list)
-    if state.decisions:
-        continuation["decisions"] = [d.model_dump(mode="json") for d in state.decisions]
-    return continuation
+    if not isinstance(tree, dict):
+        raise TypeError(f"a continuation must be a JSON object, not {type(tree).__name__}")
+
+    def fold(level: Level) -> T:
+        nested = {}
+        for position, call in level.calls():
+            inner = level.nested(call)
+            if inner is not None:
+                nested[position] = fold(inner)
+        return visit(level, nested)
+
+    return fold(Level(tree, [], []))
 
 
-def _walk(continuation: JsonDict, paths: list[str], path_ids: list[str]) -> Iterator[JsonDict]:
-    resume_request = continuation.get("resume_request") or []
-    if not resume_request:
-        if paths and continuation.get("messages"):
+def _approval_entries(level: Level, nested: dict[int, list[JsonDict]]) -> list[JsonDict]:
+    if not level.calls():
+        if level.paths and level.data.get("messages"):
             # A nested level that is suspended rather than waiting for approval.
-            yield {"paths": paths, "path_ids": path_ids, "approved": True}
-        return
-    flags = {p["id"]: bool(p.get("approved")) for p in continuation.get("processed") or []}
-    for call in resume_request:
-        here_paths = [*paths, call["function"]["name"]]
-        here_ids = [*path_ids, call["id"]]
-        nested = call.get("continuation")
-        if nested:
-            yield from _walk(nested, here_paths, here_ids)
-        else:
-            leaf = {k: v for k, v in call.items() if k != "continuation"}
-            approved = flags.get(call["id"], False)
-            yield {
-                "paths": here_paths,
-                "path_ids": here_ids,
-                "tool_call": leaf,
-                "approved": approved,
+            return [{"paths": level.paths, "path_ids": level.path_ids, "approved": True}]
+        return []
+    processed = level.data.get("processed") or []
+    flags = {p.get("id"): bool(p.get("approved")) for p in processed if isinstance(p, dict)}
+    entries: list[JsonDict] = []
+    for position, call in level.calls():
+        call_id = str(call.get("id"))
+        if position in nested:
+            entries += nested[position]
+            continue
+        entries.append(
+            {
+                "paths": [*level.paths, _name(call)],
+                "path_ids": [*level.path_ids, call_id],
+                "tool_call": {k: v for k, v in call.items() if k != "continuation"},
+                "approved": flags.get(call_id, False),
             }
+        )
+    return entries
 
 
 def flatten_approval_info(continuation: JsonDict) -> list[JsonDict]:
-    """The `approval_info` list: one entry per leaf of `resume_request`, walked recursively.
+    """The `approval_info` list: one entry per leaf of `resume_request`, at any depth.
 
     A leaf's `approved` is its level's `processed` flag (false in every prototype output); a
     nested level without `resume_request` is a suspended sub-agent, listed as approved.
     """
-    return list(_walk(continuation, [], []))
+    return fold_levels(continuation, _approval_entries)
+
+
+def calls_by_path(continuation: JsonDict) -> dict[tuple[str, ...], JsonDict]:
+    """Every `resume_request` call of the tree, keyed by its `path_ids`."""
+
+    def index(level: Level, nested: dict[int, dict[tuple[str, ...], JsonDict]]) -> Any:
+        found = {(*level.path_ids, str(c.get("id"))): c for _, c in level.calls()}
+        for inner in nested.values():
+            found.update(inner)
+        return found
+
+    return fold_levels(continuation, index)
 
 
 def waiting_calls(continuation: JsonDict) -> list[JsonDict]:

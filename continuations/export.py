@@ -2,55 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from continuations._tree import flatten_approval_info
+from continuations._tree import Level, flatten_approval_info, fold_levels
 from continuations.format import FORMAT_VERSION, agent_path_key
-from models import AgentRunOutput, JsonDict
+from payloads import AgentRunOutput, JsonDict
 
 # Keys the runtime keeps on each level; in the file they travel as top-level keys instead.
 RUNTIME_KEYS = ("agent", "suspend_list", "decisions")
 
 
-def _strip_level(
-    level: JsonDict,
-    paths: list[str],
-    path_ids: list[str],
-    agents: dict[str, str],
-    decisions: list[JsonDict],
-) -> JsonDict:
-    """A copy of one level in file form; collects its agent name and decisions on the way."""
-    if "agent" in level:
-        agents[agent_path_key(path_ids)] = level["agent"]
-    for record in level.get("decisions") or []:
-        decisions.append(
-            {
-                **record,
-                "paths": [*paths, *record["paths"]],
-                "path_ids": [*path_ids, *record["path_ids"]],
-            }
-        )
-    clean = {k: v for k, v in level.items() if k not in RUNTIME_KEYS}
-    if level.get("resume_request"):
-        clean["resume_request"] = [
-            _strip_call(call, paths, path_ids, agents, decisions)
-            for call in level["resume_request"]
+@dataclass
+class _FileLevel:
+    """A level in file form, with the agent names and decisions collected from its subtree."""
+
+    data: JsonDict
+    agents: dict[str, str]
+    decisions: list[JsonDict]
+
+
+def _file_level(level: Level, nested: dict[int, _FileLevel]) -> _FileLevel:
+    agents: dict[str, str] = {}
+    if "agent" in level.data:
+        agents[agent_path_key(level.path_ids)] = level.data["agent"]
+    decisions = [
+        {
+            **record,
+            "paths": [*level.paths, *record["paths"]],
+            "path_ids": [*level.path_ids, *record["path_ids"]],
+        }
+        for record in level.data.get("decisions") or []
+    ]
+    data = {k: v for k, v in level.data.items() if k not in RUNTIME_KEYS}
+    if nested:
+        data["resume_request"] = [
+            {**call, "continuation": nested[i].data} if i in nested else call
+            for i, call in level.calls()
         ]
-    return clean
-
-
-def _strip_call(
-    call: JsonDict,
-    paths: list[str],
-    path_ids: list[str],
-    agents: dict[str, str],
-    decisions: list[JsonDict],
-) -> JsonDict:
-    nested = call.get("continuation")
-    if not nested:
-        return call
-    here = ([*paths, call["function"]["name"]], [*path_ids, call["id"]])
-    return {**call, "continuation": _strip_level(nested, *here, agents, decisions)}
+    for inner in nested.values():
+        agents.update(inner.agents)
+        decisions += inner.decisions
+    return _FileLevel(data, agents, decisions)
 
 
 def to_output(continuation: JsonDict) -> JsonDict:
@@ -61,9 +54,8 @@ def to_output(continuation: JsonDict) -> JsonDict:
     (resuming it asks the model for its next turn). Agent names and decisions travel as the
     top-level `agents` and `decisions` keys, beside `format_version`.
     """
-    agents: dict[str, str] = {}
-    decisions: list[JsonDict] = []
-    clean = _strip_level(continuation, [], [], agents, decisions)
+    stripped = fold_levels(continuation, _file_level)
+    clean = stripped.data
     output: dict[str, Any]
     if clean.get("resume_request"):
         output = {
@@ -77,7 +69,9 @@ def to_output(continuation: JsonDict) -> JsonDict:
             "suspend_list": list(continuation.get("suspend_list") or []),
             "end_reason": "suspended",
         }
-    output.update(format_version=FORMAT_VERSION, agents=agents, decisions=decisions)
+    output.update(
+        format_version=FORMAT_VERSION, agents=stripped.agents, decisions=stripped.decisions
+    )
     return output
 
 

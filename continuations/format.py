@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from models import DecisionRecord, JsonDict
+from payloads import DecisionRecord, JsonDict
 
 FORMAT_VERSION = "1"
 SEAL_ALGORITHM = "HMAC-SHA256"
@@ -132,7 +132,7 @@ class ApprovalInfoEntry(_Wire):
 class Decision(_Wire):
     """A decision taken on a tool call (ours): what, who, when and why.
 
-    The wire form of `models.DecisionRecord`; `decided_at` stays the string it came as, so a
+    The wire form of `payloads.DecisionRecord`; `decided_at` stays the string it came as, so a
     round trip does not rewrite it.
     """
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent_definitions import Agent, UnknownAgentError, get_agent, registered_agents
+from continuations._tree import Level, calls_by_path, fold_levels
 from continuations.format import (
     ContinuationFormatError,
     agent_path_key,
@@ -20,7 +21,7 @@ from continuations.format import (
     parse_agent_output,
 )
 from continuations.seal import SealError, SealStatus, verify_seal
-from models import ImportedDecision, JsonDict, ResumeCall, ResumePoint
+from payloads import ImportedDecision, JsonDict, ResumeCall, ResumePoint
 
 Decisions = dict[tuple[str, ...], bool | None]
 
@@ -50,33 +51,27 @@ def _as_output(data: Any) -> JsonDict:
     return {**defaults, **data, "end_reason": end_reason}
 
 
-def _calls_by_id(level: JsonDict) -> dict[str, JsonDict]:
-    return {call["id"]: call for call in level.get("resume_request") or []}
-
-
 def _decisions(continuation: JsonDict, approval_info: list[JsonDict]) -> Decisions:
     """Each `approval_info` entry's decision, keyed by its path, after checking the path waits."""
+    calls = calls_by_path(continuation)
     decided: Decisions = {}
     for index, entry in enumerate(approval_info):
-        level: JsonDict | None = continuation
-        call: JsonDict | None = None
-        for call_id in entry["path_ids"]:
-            call = _calls_by_id(level or {}).get(call_id)
-            if call is None:
+        path = tuple(entry["path_ids"])
+        for depth in range(1, len(path) + 1):
+            if path[:depth] not in calls:
                 raise ContinuationImportError(
-                    f"approval_info[{index}] names call {call_id!r}, which is not waiting in "
-                    "the continuation"
+                    f"approval_info[{index}] names call {path[depth - 1]!r}, which is not "
+                    "waiting in the continuation"
                 )
-            level = call.get("continuation")
-        assert call is not None
+        call = calls[path]
         leaf = entry.get("tool_call")
         if leaf is not None and {k: v for k, v in call.items() if k != "continuation"} != leaf:
             raise ContinuationImportError(
                 f"approval_info[{index}].tool_call differs from call {call['id']!r} in the "
                 "continuation"
             )
-        if level is None:  # a leaf tool call; entries for suspended sub-agents decide nothing
-            decided[tuple(entry["path_ids"])] = entry["approved"]
+        if not call.get("continuation"):  # entries for suspended sub-agents decide nothing
+            decided[path] = entry["approved"]
     return decided
 
 
@@ -116,7 +111,7 @@ def _root_agent(continuation: JsonDict, named: str | None) -> Agent:
 
 def _check_turn(level: JsonDict, where: str) -> None:
     """Every call of the last assistant message is answered or waits in `resume_request`."""
-    waiting = _calls_by_id(level)
+    waiting = {call["id"]: call for call in level.get("resume_request") or []}
     if not waiting:
         return
     assistant = [m for m in level["messages"] if m.get("role") == "assistant"]
@@ -144,45 +139,62 @@ def _needs_approval(agent: Agent, call: JsonDict) -> bool:
     return tool is not None and isinstance(arguments, dict) and tool.requires_approval(arguments)
 
 
-def _level(
-    level: JsonDict,
-    agent: Agent,
-    path_ids: list[str],
+def _agent_at(root: Agent, level: Level) -> Agent:
+    """The agent of a level: the sub-agents named by its path's tool names, from the root."""
+    agent = root
+    for depth, name in enumerate(level.paths):
+        sub_agent = agent.find_sub_agent(name)
+        if sub_agent is None:
+            where = f"at {' > '.join(level.path_ids[:depth])}: " if depth else ""
+            if agent.find_tool(name) is None:
+                raise ContinuationImportError(f"{where}agent {agent.name!r} has no tool {name!r}")
+            raise ContinuationImportError(
+                f"{where}call {level.path_ids[depth]!r} nests a continuation, but {name!r} is "
+                "a tool, not a sub-agent"
+            )
+        agent = sub_agent
+    return agent
+
+
+def _resume_point(
+    level: Level,
+    nested: dict[int, ResumePoint],
+    root: Agent,
     decided: Decisions,
     agents: dict[str, str],
 ) -> ResumePoint:
-    where = f"at {' > '.join(path_ids)}: " if path_ids else ""
-    expected = agents.get(agent_path_key(path_ids))
+    """The state one level resumes from, with its sub-agents' already built in `nested`."""
+    agent = _agent_at(root, level)
+    where = f"at {' > '.join(level.path_ids)}: " if level.path_ids else ""
+    expected = agents.get(agent_path_key(level.path_ids))
     if expected is not None and expected != agent.name:
         raise ContinuationImportError(
             f"{where}agents says {expected!r}, but the calls lead to agent {agent.name!r}"
         )
-    unknown = _called_names(level) - _tool_names(agent)
+    unknown = _called_names(level.data) - _tool_names(agent)
     if unknown:
         raise ContinuationImportError(
             f"{where}agent {agent.name!r} has no tool {sorted(unknown)[0]!r}"
         )
-    _check_turn(level, where)
-    flags = {p["id"]: p["approved"] for p in level.get("processed") or []}
+    _check_turn(level.data, where)
+    flags = {p["id"]: p["approved"] for p in level.data.get("processed") or []}
     calls = []
-    for call in level.get("resume_request") or []:
-        here = [*path_ids, call["id"]]
+    for position, call in level.calls():
+        here = (*level.path_ids, call["id"])
         plain = {k: v for k, v in call.items() if k != "continuation"}
-        sub_agent = agent.find_sub_agent(call["function"]["name"])
-        if sub_agent is not None:
-            nested = call.get("continuation")
-            resume = _level(nested, sub_agent, here, decided, agents) if nested else None
+        if agent.find_sub_agent(call["function"]["name"]) is not None:
+            resume = nested.get(position)
             calls.append(ResumeCall(tool_call=plain, decision="run", sub_agent=resume))
             continue
         decision: ImportedDecision = "open"
         if flags.get(call["id"]):
             # Processed means approved (the prototype's meaning) or needing no approval.
             decision = "approve" if _needs_approval(agent, call) else "run"
-        if tuple(here) in decided:
-            approved = decided[tuple(here)]
+        if here in decided:
+            approved = decided[here]
             decision = "open" if approved is None else "approve" if approved else "reject"
         calls.append(ResumeCall(tool_call=plain, decision=decision))
-    return ResumePoint(messages=level["messages"], calls=calls)
+    return ResumePoint(messages=level.data["messages"], calls=calls)
 
 
 def import_continuation(
@@ -215,7 +227,9 @@ def import_continuation(
     agents = output.get("agents") or {}
     root = _root_agent(continuation, agent or agents.get(""))
     decided = _decisions(continuation, output.get("approval_info") or [])
-    resume = _level(continuation, root, [], decided, agents)
+    resume = fold_levels(
+        continuation, lambda level, nested: _resume_point(level, nested, root, decided, agents)
+    )
     history = [d.to_record() for d in parsed.decisions or []]
     resume.decisions = history
     return ImportedContinuation(agent=root.name, resume=resume, seal=seal)

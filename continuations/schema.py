@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from continuations.format import AGENT_OUTPUT_ADAPTER
-from models import JsonDict
+from payloads import JsonDict
 
 SCHEMA_PATH = Path(__file__).with_name("continuation-format.schema.json")
 

@@ -24,8 +24,9 @@ import os
 from enum import StrEnum
 from typing import Any
 
+from continuations._tree import Level, fold_levels
 from continuations.format import SEAL_ALGORITHM
-from models import JsonDict
+from payloads import JsonDict
 
 SEAL_KEY_ENV = "CONTINUATION_SEAL_KEY"
 
@@ -47,18 +48,14 @@ def seal_key_from_env() -> bytes | None:
     return value.encode("utf-8") if value else None
 
 
-def _without_flags(continuation: Any) -> Any:
-    if not isinstance(continuation, dict):
-        return continuation
-    stripped = dict(continuation)
+def _without_flags(level: Level, nested: dict[int, JsonDict]) -> JsonDict:
+    stripped = dict(level.data)
     if isinstance(stripped.get("processed"), list):
         stripped["processed"] = [_drop_approved(entry) for entry in stripped["processed"]]
-    if isinstance(stripped.get("resume_request"), list):
+    if nested:
         stripped["resume_request"] = [
-            {**call, "continuation": _without_flags(call["continuation"])}
-            if isinstance(call, dict) and "continuation" in call
-            else call
-            for call in stripped["resume_request"]
+            {**call, "continuation": nested[i]} if i in nested else call
+            for i, call in enumerate(stripped["resume_request"])
         ]
     return stripped
 
@@ -72,8 +69,8 @@ def _drop_approved(entry: Any) -> Any:
 def canonical_bytes(output: JsonDict) -> bytes:
     """The bytes the seal covers: the output without its decisions, as canonical JSON."""
     covered = {key: value for key, value in output.items() if key not in ("seal", "decisions")}
-    if "continuation" in covered:
-        covered["continuation"] = _without_flags(covered["continuation"])
+    if isinstance(covered.get("continuation"), dict):
+        covered["continuation"] = fold_levels(covered["continuation"], _without_flags)
     if isinstance(covered.get("approval_info"), list):
         covered["approval_info"] = [_drop_approved(entry) for entry in covered["approval_info"]]
     text = json.dumps(

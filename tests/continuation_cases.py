@@ -6,7 +6,8 @@ import copy
 from typing import Any
 
 from agent_definitions import Agent, register
-from agent_definitions.examples import EXAMPLE_SCRIPTS, hr_agent
+from examples import SCRIPTS as EXAMPLE_SCRIPTS
+from examples import hr_agent
 
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
 

@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+import examples
 from activities import ModelActivities, Script
-from models import AgentRunOutput, AgentWorkflowInput, RunOptions
-from worker import build_worker
+from payloads import AgentRunOutput, AgentWorkflowInput, RunOptions
+from plugin import AgentPlugin
 from workflows import AgentWorkflow
 
 RUN_TIMEOUT = timedelta(minutes=2)
@@ -28,9 +29,21 @@ async def running_worker(
     scripts: Mapping[str, Script] | None = None,
     model_activities: ModelActivities | None = None,
 ) -> AsyncIterator[Worker]:
-    """A worker for `task_queue`, running for the duration of the block."""
-    worker = build_worker(
-        client, task_queue, scripts=scripts, model_activities=model_activities, fail_on_bugs=True
+    """A worker with the agent plugin for `task_queue`, running for the duration of the block.
+
+    Scripts default to the examples'. A workflow whose code raises fails instead of retrying
+    its task until a fixed worker is deployed (Temporal's default, right in production), so
+    a bug fails its test fast.
+    """
+    plugin = AgentPlugin(
+        scripts=examples.SCRIPTS if scripts is None else scripts,
+        model_activities=model_activities,
+    )
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        plugins=[plugin],
+        workflow_failure_exception_types=[Exception],
     )
     async with worker:
         yield worker
@@ -59,19 +72,19 @@ async def start_agent(
 
 async def query_until(
     handle: WorkflowHandle[Any, Any],
-    query: str,
+    query: Callable[[Any], T],
     done: Callable[[T], bool],
-    result_type: type[T],
     timeout: float = 30.0,
 ) -> T:
-    """Poll `query` until `done` says its answer is the one awaited; fail after `timeout`."""
+    """Poll `query` (an `AgentWorkflow` query method) until `done` says its answer is the one
+    awaited; fail after `timeout`."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        answer = await handle.query(query, result_type=result_type)
+        answer = await handle.query(query)
         if done(answer):
             return answer
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"query {query!r} never gave the awaited answer: {answer}")
+            raise AssertionError(f"query {query.__name__} never gave the awaited answer: {answer}")
         await asyncio.sleep(0.1)
 
 
@@ -80,11 +93,7 @@ async def wait_for_pending(
 ) -> list[dict[str, Any]]:
     """Poll the `pending_approvals` query until `count` calls wait."""
     return await query_until(
-        handle,
-        "pending_approvals",
-        lambda pending: len(pending) >= count,
-        list[dict[str, Any]],
-        timeout,
+        handle, AgentWorkflow.pending_approvals, lambda pending: len(pending) >= count, timeout
     )
 
 

@@ -22,7 +22,7 @@ from openai.types.chat import ChatCompletionMessage
 
 from agent_definitions import Agent, Tool
 from continuations import flatten_approval_info, tool_message
-from models import JsonDict
+from payloads import JsonDict
 
 Model = Callable[[list[JsonDict]], JsonDict]
 SuspendCondition = Callable[[], bool]

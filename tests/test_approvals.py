@@ -16,7 +16,8 @@ from helpers import (
     tool_results,
     wait_for_pending,
 )
-from models import AgentState, ApprovalDecision
+from payloads import ApprovalDecision
+from workflows import AgentWorkflow
 
 
 @tool(needs_approval=lambda args: args["amount"] > 10000)
@@ -78,7 +79,7 @@ async def test_approve_runs_the_call(time_skipping_env: WorkflowEnvironment, tas
         assert entry["paths"] == ["transfer"]
         assert entry["tool_call"]["function"]["arguments"] == '{"account": "acme", "amount": 50000}'
         await handle.signal(
-            "approve",
+            AgentWorkflow.approve,
             ApprovalDecision(
                 tool_call_id=entry["path_ids"][0], approver="bob", reason="known payee"
             ),
@@ -96,7 +97,8 @@ async def test_reject_ends_the_run_by_default(time_skipping_env: WorkflowEnviron
         handle = await start_agent(client, task_queue, "bank_end", "pay")
         [entry] = await wait_for_pending(handle)
         await handle.signal(
-            "reject", ApprovalDecision(tool_call_id=entry["path_ids"][0], reason="too much")
+            AgentWorkflow.reject,
+            ApprovalDecision(tool_call_id=entry["path_ids"][0], reason="too much"),
         )
         output = await handle.result()
     assert output.end_reason == "rejected_tool_calls"
@@ -112,7 +114,7 @@ async def test_reject_with_tell_model_goes_on(time_skipping_env: WorkflowEnviron
         handle = await start_agent(client, task_queue, "bank_tell", "pay")
         [entry] = await wait_for_pending(handle)
         await handle.signal(
-            "reject",
+            AgentWorkflow.reject,
             ApprovalDecision(tool_call_id=entry["path_ids"][0], reason="no", approver="carol"),
         )
         output = await handle.result()
@@ -126,7 +128,7 @@ async def test_approve_with_edited_arguments(time_skipping_env: WorkflowEnvironm
         handle = await start_agent(client, task_queue, "bank_end", "pay")
         [entry] = await wait_for_pending(handle)
         await handle.signal(
-            "approve",
+            AgentWorkflow.approve,
             ApprovalDecision(
                 tool_call_id=entry["path_ids"][0], arguments={"account": "acme", "amount": 20000}
             ),
@@ -151,17 +153,18 @@ async def test_one_call_waits_while_another_runs(
     async with running_worker(client, task_queue, scripts("bank_end", both, DONE)):
         handle = await start_agent(client, task_queue, "bank_end", "pay")
         [entry] = await wait_for_pending(handle)
-        state = await handle.query("get_state", result_type=AgentState)
+        state = await handle.query(AgentWorkflow.get_state)
         assert {c.name: c.status for c in state.turn_calls}["transfer"] == "waiting_approval"
         # The lookup needs no approval, so it finishes while the transfer waits.
         state = await query_until(
             handle,
-            "get_state",
+            AgentWorkflow.get_state,
             lambda s: {c.name: c.status for c in s.turn_calls}["lookup"] == "done",
-            AgentState,
         )
         assert {c.name: c.status for c in state.turn_calls}["transfer"] == "waiting_approval"
-        await handle.signal("approve", ApprovalDecision(tool_call_id=entry["path_ids"][0]))
+        await handle.signal(
+            AgentWorkflow.approve, ApprovalDecision(tool_call_id=entry["path_ids"][0])
+        )
         output = await handle.result()
     assert tool_results(output) == {"transfer": "moved 50000 to acme", "lookup": "acme is open"}
 

@@ -8,7 +8,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_definitions import Agent, register, tool
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
-from models import DecideInput
+from payloads import DecideInput
+from workflows import AgentWorkflow
 
 
 @tool(needs_approval=True)
@@ -23,7 +24,7 @@ SCRIPTS = {"bad_input_bank": [{"tool_calls": [tool_call("wire", amount=5)]}, {"c
 
 async def _refusal(handle: WorkflowHandle, payload: object) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as failure:
-        await handle.execute_update("decide", payload)
+        await handle.execute_update(AgentWorkflow.decide, payload)
     return str(failure.value.cause)
 
 
@@ -36,13 +37,15 @@ async def test_bad_signals_and_updates_leave_the_run_waiting(
         [entry] = await wait_for_pending(handle)
         call_id = entry["path_ids"][0]
 
-        await handle.signal("approve", "not an object")
-        await handle.signal("approve", {"reason": "names no call"})
-        await handle.signal("approve", {"tool_call_id": "call_unknown"})
-        await handle.signal("approve", {"tool_call_id": call_id, "arguments": {"amount": "lots"}})
-        await handle.signal("reject", {"tool_call_id": call_id, "surprise": 1})
+        await handle.signal(AgentWorkflow.approve, "not an object")
+        await handle.signal(AgentWorkflow.approve, {"reason": "names no call"})
+        await handle.signal(AgentWorkflow.approve, {"tool_call_id": "call_unknown"})
+        await handle.signal(
+            AgentWorkflow.approve, {"tool_call_id": call_id, "arguments": {"amount": "lots"}}
+        )
+        await handle.signal(AgentWorkflow.reject, {"tool_call_id": call_id, "surprise": 1})
         await handle.signal("launch_missiles", {"tool_call_id": call_id})
-        assert await handle.query("pending_approvals") == [entry]
+        assert await handle.query(AgentWorkflow.pending_approvals) == [entry]
 
         assert "no call 'call_unknown' is waiting" in await _refusal(
             handle, DecideInput(tool_call_id="call_unknown", approved=True)
@@ -54,10 +57,10 @@ async def test_bad_signals_and_updates_leave_the_run_waiting(
         assert "only be edited when approving" in await _refusal(
             handle, {"tool_call_id": call_id, "approved": False, "arguments": {"amount": 1}}
         )
-        assert await handle.query("pending_approvals") == [entry]
+        assert await handle.query(AgentWorkflow.pending_approvals) == [entry]
 
         answer = await handle.execute_update(
-            "decide", DecideInput(tool_call_id=call_id, approved=True), result_type=str
+            AgentWorkflow.decide, DecideInput(tool_call_id=call_id, approved=True)
         )
         assert answer == f"approved wire ({call_id})"
         again = await _refusal(handle, DecideInput(tool_call_id=call_id, approved=False))

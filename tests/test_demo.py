@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from cli import amain
 from cli._demo import run_demo, signal_hints
 from helpers import running_worker
+from workflows import AgentWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -110,7 +111,9 @@ async def test_demo_keep_waits_for_a_signal(
         workflow_id = found(r"as workflow (\S+) ", shown)
         call_id = found(r"call ID: +(\S+)", shown)
         # What a person sends from the Web UI.
-        await client.get_workflow_handle(workflow_id).signal("approve", {"tool_call_id": call_id})
+        await client.get_workflow_handle(workflow_id).signal(
+            AgentWorkflow.approve, {"tool_call_id": call_id}
+        )
         output = await demo
     assert output.end_reason == "completed"
 

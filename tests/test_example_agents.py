@@ -6,7 +6,8 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
-from models import ApprovalDecision
+from payloads import ApprovalDecision
+from workflows import AgentWorkflow
 
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
 
@@ -28,7 +29,9 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
             '"security_level": 2}: send signal `approve` or `reject` with '
             f'{{"tool_call_id": "{leaf_id}"}}',
         ]
-        await handle.signal("approve", ApprovalDecision(tool_call_id=leaf_id, approver="alice"))
+        await handle.signal(
+            AgentWorkflow.approve, ApprovalDecision(tool_call_id=leaf_id, approver="alice")
+        )
         output = await handle.result()
     assert output.end_reason == "completed"
     assert "onboarded" in (output.result or "")

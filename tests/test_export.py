@@ -8,9 +8,9 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from agent_runs import export_run
 from continuation_cases import DIRECTOR_PROMPT, SCRIPTS, director_agent
 from continuations import parse_agent_output
-from continuations.runs import export_run
 from helpers import running_worker, start_agent, wait_for_pending
 from prototype_agent import from_definition
 

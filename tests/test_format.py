@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from continuations import build_continuation, flatten_approval_info
+from continuations import flatten_approval_info
 from continuations.format import (
     ApprovalRequiredOutput,
     CompletedOutput,
@@ -24,7 +24,9 @@ from continuations.format import (
     parse_agent_output,
 )
 from continuations.schema import SCHEMA_PATH, build_schema, render_schema
-from models import AgentState, DecisionRecord, ToolCallState
+from payloads import DecisionRecord
+from workflows import AgentState, ToolCallState
+from workflows._continuation import build_continuation
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -12,13 +12,15 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions.examples import EXAMPLE_SCRIPTS, account_agent
+from agent_runs import export_run, resume_run
 from continuation_cases import DIRECTOR_PROMPT, SCRIPTS
-from continuations.importing import ContinuationImportError, import_continuation
-from continuations.runs import export_run, resume_run
+from continuations import ContinuationImportError, import_continuation
+from examples import SCRIPTS as EXAMPLE_SCRIPTS
+from examples import account_agent
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
-from models import AgentRunOutput, ApprovalDecision
+from payloads import AgentRunOutput, ApprovalDecision
 from prototype_agent import from_definition
+from workflows import AgentWorkflow
 
 GOLDEN = Path(__file__).parent / "golden"
 ACCOUNT_DONE = "Account stzhang was created and authorized at security level 2."
@@ -97,7 +99,7 @@ async def test_open_decisions_are_given_later_by_signal(
         handle = await resume_run(client, data, task_queue=task_queue)
         [entry] = await wait_for_pending(handle)
         assert entry["path_ids"] == data["approval_info"][0]["path_ids"]
-        await handle.signal("approve", ApprovalDecision(path_ids=entry["path_ids"]))
+        await handle.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
         output = await handle.result()
     assert output.end_reason == "completed"
 
@@ -186,7 +188,7 @@ async def test_prototype_suspended_sub_agent_goes_on_to_its_approval(
         handle = await resume_run(client, data, task_queue=task_queue)
         [entry] = await wait_for_pending(handle)
         assert entry["paths"] == ["account_agent_tool", "authorize_account"]
-        await handle.signal("approve", ApprovalDecision(path_ids=entry["path_ids"]))
+        await handle.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
         output = await handle.result()
     assert output.end_reason == "completed"
     assert tool_results(output)["account_agent_tool"] == ACCOUNT_DONE

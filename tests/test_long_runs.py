@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_definitions import Agent, register, tool
 from helpers import running_worker, start_agent
-from models import RunOptions
+from payloads import RunOptions
 
 TURNS = 500
 HISTORY_LIMIT = 1000

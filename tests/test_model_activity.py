@@ -11,10 +11,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import ModelActivities
+from activities import ModelActivities, ModelCallInput
 from agent_definitions import Agent, register, tool
 from chat_server import ChatServer, Completion, HttpError
-from models import ModelCallInput
 
 
 @tool

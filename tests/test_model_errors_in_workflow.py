@@ -7,7 +7,7 @@ from temporalio.testing import WorkflowEnvironment
 from agent_definitions import Agent, register, tool
 from chat_server import ChatServer, Completion, HttpError
 from helpers import running_worker, start_agent, tool_results
-from workflows.agent_workflow import MODEL_RETRY
+from workflows._agent_workflow import MODEL_RETRY
 
 MODEL = "test-model"
 

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-import agent_definitions.examples  # noqa: F401  (the agents the histories ran)
-from worker import sandbox_runner
-from workflows import AgentWorkflow
+import examples  # noqa: F401  (registers the agents the histories ran)
+from plugin import AgentPlugin
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -26,10 +24,6 @@ def test_histories_were_recorded():
 async def test_history_replays(path: Path):
     saved = json.loads(path.read_text())
     history = WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
-    replayer = Replayer(
-        workflows=[AgentWorkflow],
-        data_converter=pydantic_data_converter,
-        workflow_runner=sandbox_runner(),
-    )
+    replayer = Replayer(workflows=[], plugins=[AgentPlugin()])
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

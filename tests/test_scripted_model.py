@@ -12,11 +12,10 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import ModelActivities, Script, ScriptedModelTransport
-from activities.scripted_model import AGENT_HEADER
+from activities import ModelActivities, ModelCallInput, Script, ScriptedModelTransport
+from activities._scripted_model import AGENT_HEADER
 from agent_definitions import SCRIPTED_MODEL, Agent, register
 from helpers import tool_call
-from models import ModelCallInput
 
 AGENT = Agent(name="scripted-model-test", instructions="Follow the script.")
 register(AGENT)

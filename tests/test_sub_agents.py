@@ -7,7 +7,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_definitions import Agent, register, tool
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
-from models import ApprovalDecision, DecideInput
+from payloads import ApprovalDecision, DecideInput
+from workflows import AgentWorkflow
 
 
 @tool(needs_approval=True)
@@ -49,12 +50,11 @@ async def _decide_leaf(client: Client, task_queue: str, agent: str, approved: bo
         assert entry["paths"] == PATHS
         assert len(entry["path_ids"]) == 3
         answer = await handle.execute_update(
-            "decide",
+            AgentWorkflow.decide,
             DecideInput(path_ids=entry["path_ids"], approved=approved, approver="dana"),
-            result_type=str,
         )
         assert answer.startswith("approved" if approved else "rejected")
-        assert await handle.query("pending_approvals") == []
+        assert await handle.query(AgentWorkflow.pending_approvals) == []
         return entry, await handle.result()
 
 
@@ -95,7 +95,9 @@ async def test_sub_agent_call_ids_route_by_bare_id(
     async with running_worker(client, task_queue, SCRIPTS):
         handle = await start_agent(client, task_queue, "chain_top", "remove bob")
         [entry] = await wait_for_pending(handle)
-        await handle.signal("approve", ApprovalDecision(tool_call_id=entry["path_ids"][-1]))
+        await handle.signal(
+            AgentWorkflow.approve, ApprovalDecision(tool_call_id=entry["path_ids"][-1])
+        )
         output = await handle.result()
     assert output.end_reason == "completed"
     child_id = f"{handle.id}/{entry['path_ids'][0]}"

@@ -11,9 +11,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from agent_definitions import Agent, CustomPolicy, EveryNTurns, MaxDuration, register, tool
-from continuations import SealStatus
-from continuations.importing import ContinuationImportError, import_continuation
-from continuations.runs import export_run, resume_run
+from agent_runs import export_run, resume_run
+from continuations import ContinuationImportError, SealStatus, import_continuation
 from helpers import (
     query_until,
     running_worker,
@@ -22,7 +21,8 @@ from helpers import (
     tool_results,
     wait_for_pending,
 )
-from models import AgentState, ApprovalDecision, ResumeSignalInput, RunOptions
+from payloads import ApprovalDecision, ResumeSignalInput, RunOptions
+from workflows import AgentWorkflow
 
 
 @tool(needs_approval=True)
@@ -91,13 +91,15 @@ async def test_duration_policy_suspends_after_days_then_resume_signal(
         )
         [entry] = await wait_for_pending(handle)
         await own_time_skipping_env.sleep(timedelta(days=3))  # nobody decides for three days
-        await handle.signal("approve", ApprovalDecision(tool_call_id=entry["path_ids"][0]))
+        await handle.signal(
+            AgentWorkflow.approve, ApprovalDecision(tool_call_id=entry["path_ids"][0])
+        )
         exported = await query_until(
-            handle, "get_continuation", lambda out: out["end_reason"] == "suspended", dict
+            handle, AgentWorkflow.get_continuation, lambda out: out["end_reason"] == "suspended"
         )
         assert exported["suspend_list"] == ["longer_than_172800s"]
         assert exported["continuation"]["messages"][-1]["content"] == "shipped A1"
-        await handle.signal("resume", ResumeSignalInput())
+        await handle.signal(AgentWorkflow.resume, ResumeSignalInput())
         output = await handle.result()
     assert output.end_reason == "completed"
     assert output.result == "shipped"
@@ -109,16 +111,20 @@ async def test_custom_policy_and_resume_with_a_new_budget(
     client = time_skipping_env.client
     async with running_worker(client, task_queue, SCRIPTS):
         handle = await start_agent(client, task_queue, "picky", "count")
-        state = await query_until(handle, "get_state", lambda s: bool(s.suspend_list), AgentState)
+        state = await query_until(handle, AgentWorkflow.get_state, lambda s: bool(s.suspend_list))
         assert (state.suspend_list, state.model_turns) == (["long_chat"], 2)
-        await handle.signal("resume", {"budget": {"turns": -1}})  # invalid: logged, ignored
+        await handle.signal(
+            AgentWorkflow.resume, {"budget": {"turns": -1}}
+        )  # invalid: logged, ignored
         # An update is handled after the signals sent before it: once it is refused, the
         # invalid resume has been handled too.
         with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update("decide", {"tool_call_id": "none", "approved": True})
-        state = await handle.query("get_state", result_type=AgentState)
+            await handle.execute_update(
+                AgentWorkflow.decide, {"tool_call_id": "none", "approved": True}
+            )
+        state = await handle.query(AgentWorkflow.get_state)
         assert state.suspend_list == ["long_chat"]
-        await handle.signal("resume", {"budget": {"turns": 5}})
+        await handle.signal(AgentWorkflow.resume, {"budget": {"turns": 5}})
         output = await handle.result()
     assert output.end_reason == "completed"
     assert output.result == "counted to 2"
@@ -210,20 +216,21 @@ async def test_resume_sent_to_the_root_wakes_a_suspended_sub_agent(
         # Until the sub-agent reports, its call shows as under way (with its tool_call).
         exported = await query_until(
             handle,
-            "get_continuation",
+            AgentWorkflow.get_continuation,
             lambda out: any("tool_call" not in e for e in out.get("approval_info", [])),
-            dict,
         )
         assert exported["end_reason"] == "approval_required"
         [entry] = exported["approval_info"]
         assert entry["paths"] == ["counter_tool"] and entry["approved"] is True
         assert "tool_call" not in entry
-        assert await handle.query("pending_approvals") == []  # nothing for a person to decide
+        assert (
+            await handle.query(AgentWorkflow.pending_approvals) == []
+        )  # nothing for a person to decide
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         assert metadata.current_details == (
             "- sub-agent counter_tool is suspended: send signal `resume` with {}"
         )
-        await handle.signal("resume", ResumeSignalInput())
+        await handle.signal(AgentWorkflow.resume, ResumeSignalInput())
         output = await handle.result()
     assert output.end_reason == "completed"
     assert tool_results(output) == {"counter_tool": "counted to 2"}

@@ -13,9 +13,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import run_tool
+from activities import ToolCallInput, run_tool
 from agent_definitions import Agent, register, tool
-from models import ToolCallInput
 
 
 @tool

@@ -1,5 +1,6 @@
 """Workflows: deterministic orchestration of agents."""
 
-from workflows.agent_workflow import AgentWorkflow
+from workflows._agent_workflow import AgentWorkflow
+from workflows._state import AgentState, ToolCallState
 
-__all__ = ["AgentWorkflow"]
+__all__ = ["AgentState", "AgentWorkflow", "ToolCallState"]

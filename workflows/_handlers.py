@@ -2,34 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import pydantic
 from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import CancelledError
 
-with workflow.unsafe.imports_passed_through():
-    import pydantic
-
-    from continuations import needs_attention, to_output
-    from models import (
-        AgentState,
-        ApprovalDecision,
-        BudgetInput,
-        DecideInput,
-        JsonDict,
-        ResumeSignalInput,
-        SubAgentReport,
-        validation_problems,
-    )
-    from workflows.decisions import CheckedDecision, check_decision
-
+from continuations import needs_attention, to_output
+from payloads import (
+    ApprovalDecision,
+    BudgetInput,
+    DecideInput,
+    JsonDict,
+    ResumeSignalInput,
+    validation_problems,
+)
+from workflows._decisions import CheckedDecision, check_decision
 from workflows._level import AgentLevel
+from workflows._state import AgentState, SubAgentReport
 
 
 class MessageHandlers(AgentLevel):
-    """Signals, the `decide` update and queries; decisions for sub-agents are passed down."""
+    """Signals, the `decide` update and queries; decisions for sub-agents are passed down.
+
+    Messages to other levels of the tree (decisions and `resume` passed down, `park`, reports
+    to the parent) are sent here too, by handler method rather than by name.
+    """
+
+    def _child_handle(self, call_id: str) -> workflow.ExternalWorkflowHandle[Any]:
+        call = next((c for c in self._state.turn_calls if c.id == call_id), None)
+        if call is None or call.child_workflow_id is None:
+            raise LookupError(f"sub-agent call {call_id!r} has no running workflow")
+        return workflow.get_external_workflow_handle(call.child_workflow_id)
+
+    def _park(self) -> None:
+        """Stop waiting and let running children suspend, so the whole tree can exit."""
+        if self._parking:
+            return
+        self._parking = True
+        for call in self._state.turn_calls:
+            if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
+                handle = workflow.get_external_workflow_handle(call.child_workflow_id)
+                asyncio.create_task(handle.signal(MessageHandlers.park))
 
     def _check(self, decision: ApprovalDecision, approved: bool) -> CheckedDecision:
         if self._agent is None:
@@ -55,7 +72,7 @@ class MessageHandlers(AgentLevel):
                 approver=decision.approver,
                 arguments=checked.arguments,
             )
-            signal = "approve" if approved else "reject"
+            signal = MessageHandlers.approve if approved else MessageHandlers.reject
             await self._child_handle(path_ids[0]).signal(signal, forwarded)
         verb = "approved" if approved else "rejected"
         return f"{verb} {' > '.join(checked.entry['paths'])} ({path_ids[-1]})"
@@ -109,7 +126,7 @@ class MessageHandlers(AgentLevel):
             if chosen and suspended:
                 rest = None if path_ids is None else path_ids[1:]
                 forwarded = ResumeSignalInput(path_ids=rest, budget=request.budget)
-                await self._child_handle(call.id).signal("resume", forwarded)
+                await self._child_handle(call.id).signal(MessageHandlers.resume, forwarded)
 
     @workflow.signal(name="park")
     def park(self) -> None:
@@ -161,7 +178,7 @@ class MessageHandlers(AgentLevel):
                 continue
             try:
                 await handle.signal(
-                    "report_sub_agent_state",
+                    MessageHandlers.report_sub_agent_state,
                     SubAgentReport(tool_call_id=call_id, continuation=report),
                 )
             except CancelledError:

@@ -7,20 +7,19 @@ from typing import Any
 
 from temporalio import workflow
 
-with workflow.unsafe.imports_passed_through():
-    from agent_definitions import Agent
-    from continuations import build_continuation, waiting_calls
-    from models import (
-        AgentRunOutput,
-        AgentState,
-        AgentWorkflowInput,
-        BudgetInput,
-        DecisionRecord,
-        EndReason,
-        JsonDict,
-        ToolCallState,
-    )
-    from workflows.details import describe_waiting
+from agent_definitions import Agent
+from continuations import waiting_calls
+from payloads import (
+    AgentRunOutput,
+    AgentWorkflowInput,
+    BudgetInput,
+    DecisionRecord,
+    EndReason,
+    JsonDict,
+)
+from workflows._continuation import build_continuation
+from workflows._details import describe_waiting
+from workflows._state import AgentState, ToolCallState
 
 
 class AgentLevel:
@@ -70,22 +69,6 @@ class AgentLevel:
         self._state.decisions.append(record)
         self._mark_changed()
         return record
-
-    def _child_handle(self, call_id: str) -> workflow.ExternalWorkflowHandle[Any]:
-        call = next((c for c in self._state.turn_calls if c.id == call_id), None)
-        if call is None or call.child_workflow_id is None:
-            raise LookupError(f"sub-agent call {call_id!r} has no running workflow")
-        return workflow.get_external_workflow_handle(call.child_workflow_id)
-
-    def _park(self) -> None:
-        """Stop waiting and let running children suspend, so the whole tree can exit."""
-        if self._parking:
-            return
-        self._parking = True
-        for call in self._state.turn_calls:
-            if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
-                handle = workflow.get_external_workflow_handle(call.child_workflow_id)
-                asyncio.create_task(handle.signal("park"))
 
     def _pending(self, continuation: JsonDict | None = None) -> list[JsonDict]:
         """Waiting calls of the tree that nobody has decided yet."""

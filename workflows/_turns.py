@@ -10,28 +10,19 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
-with workflow.unsafe.imports_passed_through():
-    from activities.tools import run_tool
-    from agent_definitions import Agent
-    from continuations import tool_message
-    from models import (
-        ANSWERED_STATUSES,
-        AgentRunOutput,
-        AgentWorkflowInput,
-        DecisionRecord,
-        JsonDict,
-        ToolCallInput,
-        ToolCallState,
-    )
-    from workflows.calls import (
-        cause_message,
-        edited_note,
-        nest_decision,
-        parse_arguments,
-        rejection_text,
-    )
-
-from workflows._level import AgentLevel
+from activities import ToolCallInput, run_tool
+from agent_definitions import Agent
+from continuations import tool_message
+from payloads import AgentRunOutput, AgentWorkflowInput, DecisionRecord, JsonDict
+from workflows._calls import (
+    cause_message,
+    edited_note,
+    nest_decision,
+    parse_arguments,
+    rejection_text,
+)
+from workflows._handlers import MessageHandlers
+from workflows._state import ANSWERED_STATUSES, ToolCallState
 
 TOOL_TIMEOUT = timedelta(minutes=5)
 TOOL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=3)
@@ -41,7 +32,7 @@ class _Interrupted(Exception):
     """Raised inside a call's task when the turn stops before the call could run."""
 
 
-class TurnCalls(AgentLevel):
+class TurnCalls(MessageHandlers):
     """Runs the calls of the current turn in parallel, each waiting for a decision if needed."""
 
     async def _finish_turn(self, agent: Agent) -> AgentRunOutput | None:
@@ -157,7 +148,7 @@ class TurnCalls(AgentLevel):
         assert sub_agent is not None
         call.child_workflow_id = f"{workflow.info().workflow_id}/{call.id}"
         output = await workflow.execute_child_workflow(
-            "AgentWorkflow",
+            workflow.info().workflow_type,  # a sub-agent runs on this same workflow type
             AgentWorkflowInput(
                 agent=sub_agent.name,
                 prompt=prompt,

@@ -19,9 +19,9 @@ from temporalio.client import Client, WorkflowHistory  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from continuations.runs import resume_run  # noqa: E402
+from agent_runs import resume_run  # noqa: E402
 from helpers import running_worker, start_agent, wait_for_pending  # noqa: E402
-from models import ApprovalDecision  # noqa: E402
+from payloads import ApprovalDecision  # noqa: E402
 from test_example_agents import PROMPT  # noqa: E402
 
 

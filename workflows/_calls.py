@@ -8,14 +8,8 @@ from datetime import datetime
 import pydantic
 
 from agent_definitions import Agent
-from models import (
-    CallKind,
-    DecisionRecord,
-    JsonDict,
-    ResumeCall,
-    ToolCallState,
-    validation_problems,
-)
+from payloads import DecisionRecord, JsonDict, ResumeCall, validation_problems
+from workflows._state import CallKind, ToolCallState
 
 
 def call_kind(agent: Agent, tool_call: JsonDict) -> CallKind:

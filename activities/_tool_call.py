@@ -11,7 +11,21 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities._registry import registered_agent
-from models import ToolCallInput, ToolCallOutput, validation_problems
+from payloads import JsonDict, validation_problems
+
+
+class ToolCallInput(pydantic.BaseModel):
+    """Input of the `run_tool` activity."""
+
+    agent: str
+    tool: str
+    arguments: JsonDict
+
+
+class ToolCallOutput(pydantic.BaseModel):
+    """A tool's result as the text the model will read."""
+
+    content: str
 
 
 @activity.defn(name="run_tool")

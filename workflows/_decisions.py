@@ -10,7 +10,7 @@ import pydantic
 
 from agent_definitions import Agent, Tool
 from continuations import find_waiting_call
-from models import ApprovalDecision, JsonDict, validation_problems
+from payloads import ApprovalDecision, JsonDict, validation_problems
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from continuations import flatten_approval_info
-from models import JsonDict
+from payloads import JsonDict
 
 RESUME_HINT = "send signal `resume` with {}"
 

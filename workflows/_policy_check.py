@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 from agent_definitions import Agent, Budget, LoopStatus
-from models import AgentState
+from workflows._state import AgentState
 
 
 def fired_policies(agent: Agent, state: AgentState) -> list[str]:

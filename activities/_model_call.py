@@ -11,16 +11,31 @@ from typing import Any
 
 import httpx2
 import openai
+from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities._registry import registered_agent
-from activities.scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
+from activities._scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
 from agent_definitions import SCRIPTED_MODEL
-from agent_definitions.examples import EXAMPLE_SCRIPTS
-from models import ModelCallInput, ModelCallOutput
+from payloads import JsonDict
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+
+class ModelCallInput(BaseModel):
+    """Input of the `call_model` activity. Tools are looked up from the agent's name."""
+
+    agent: str
+    model: str
+    messages: list[JsonDict]
+
+
+class ModelCallOutput(BaseModel):
+    """The assistant message the model returned, and the tokens it used."""
+
+    message: JsonDict
+    total_tokens: int = 0
 
 
 def _retry_after(headers: httpx2.Headers) -> timedelta | None:
@@ -63,7 +78,7 @@ class ModelActivities:
     """Holds the `openai` clients: one for the configured server, one for the scripted model.
 
     Args:
-        scripts: Scripts of the scripted model per agent name; the examples' scripts by default.
+        scripts: Replies of the offline `scripted` model per agent name (none by default).
         base_url: The OpenAI-compatible server; `OPENAI_BASE_URL` or OpenAI by default.
         api_key: Its key; `OPENAI_API_KEY` by default.
     """
@@ -78,9 +93,7 @@ class ModelActivities:
             api_key="scripted",
             base_url="http://scripted.model/v1",
             max_retries=0,
-            http_client=httpx2.AsyncClient(
-                transport=ScriptedModelTransport(EXAMPLE_SCRIPTS if scripts is None else scripts)
-            ),
+            http_client=httpx2.AsyncClient(transport=ScriptedModelTransport(scripts or {})),
         )
         self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY")

@@ -9,24 +9,19 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-with workflow.unsafe.imports_passed_through():
-    from activities.model import ModelActivities
-    from agent_definitions import Agent, UnknownAgentError, get_agent
-    from models import (
-        AgentRunOutput,
-        AgentState,
-        AgentWorkflowInput,
-        BudgetInput,
-        JsonDict,
-        ModelCallInput,
-        PolicyState,
-        ResumePoint,
-        ToolCallState,
-    )
-    from workflows.calls import call_kind, cause_message, resumed_call
-    from workflows.policies import fired_policies
-
-from workflows._handlers import MessageHandlers
+from activities import ModelActivities, ModelCallInput
+from agent_definitions import Agent, UnknownAgentError, get_agent
+from payloads import (
+    AgentRunOutput,
+    AgentWorkflowInput,
+    BudgetInput,
+    JsonDict,
+    PolicyState,
+    ResumePoint,
+)
+from workflows._calls import call_kind, cause_message, resumed_call
+from workflows._policy_check import fired_policies
+from workflows._state import AgentState, ToolCallState
 from workflows._turns import TurnCalls
 
 MODEL_TIMEOUT = timedelta(minutes=5)
@@ -35,7 +30,7 @@ PARENT_SUSPENDED = "parent_suspended"
 
 
 @workflow.defn(name="AgentWorkflow")
-class AgentWorkflow(TurnCalls, MessageHandlers):
+class AgentWorkflow(TurnCalls):
     """Runs one agent: model calls and tool calls as activities, sub-agents as child workflows.
 
     People decide on waiting tool calls with the `approve` / `reject` signals or the `decide`

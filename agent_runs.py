@@ -1,4 +1,4 @@
-"""Exporting a run's continuation and resuming a run from one, through a Temporal client."""
+"""Client operations that move agent runs as continuations: export one, resume one."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
-from continuations.export import run_output_to_json
-from continuations.importing import import_continuation
-from continuations.seal import seal_output
-from models import AgentRunOutput, AgentWorkflowInput, JsonDict, RunOptions
-
-WORKFLOW_TYPE = "AgentWorkflow"
+from continuations import import_continuation, run_output_to_json, seal_output
+from payloads import AgentRunOutput, AgentWorkflowInput, JsonDict, RunOptions
+from workflows import AgentWorkflow
 
 
 class ExportError(RuntimeError):
@@ -33,7 +30,7 @@ async def export_run(client: Client, workflow_id: str, key: bytes | None = None)
     handle = client.get_workflow_handle(workflow_id, result_type=AgentRunOutput)
     description = await handle.describe()
     if description.status == WorkflowExecutionStatus.RUNNING:
-        output: JsonDict = await handle.query("get_continuation", result_type=dict)
+        output: JsonDict = await handle.query(AgentWorkflow.get_continuation)
     else:
         result = await handle.result()
         if result.continuation is None:
@@ -72,7 +69,7 @@ async def resume_run(
     """
     imported = import_continuation(data, agent=agent, key=key)
     return await client.start_workflow(
-        WORKFLOW_TYPE,
+        AgentWorkflow.run,
         AgentWorkflowInput(
             agent=imported.agent,
             model=model,
@@ -81,5 +78,4 @@ async def resume_run(
         ),
         id=workflow_id or f"{imported.agent}-resumed-{uuid.uuid4().hex[:12]}",
         task_queue=task_queue,
-        result_type=AgentRunOutput,
     )

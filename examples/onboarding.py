@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_definitions._agent import Agent, register
-from agent_definitions._tool import tool
+from agent_definitions import Agent, register, tool
 
 
 @tool
@@ -68,7 +67,7 @@ hr_agent = Agent(
 register(hr_agent)
 
 # Offline replies for the `scripted` model, one per model turn.
-EXAMPLE_SCRIPTS: dict[str, list[dict[str, Any]]] = {
+ONBOARDING_SCRIPTS: dict[str, list[dict[str, Any]]] = {
     "hr_agent": [
         {
             "tool_calls": [

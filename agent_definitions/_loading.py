@@ -1,0 +1,110 @@
+"""Importing the modules that define a user's agents (`--agents`, `AGENT_MODULES`)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent_definitions._agent import agents_registered_by, registered_agents
+
+AGENT_MODULES_ENV = "AGENT_MODULES"
+DEFAULT_AGENT_MODULES = ("examples",)
+SCRIPTS_ATTRIBUTE = "SCRIPTS"
+
+
+class AgentModuleError(Exception):
+    """An agent module cannot be imported, registers no agent, or has malformed `SCRIPTS`."""
+
+
+@dataclass(frozen=True)
+class LoadedAgents:
+    """What agent modules brought: the agents they registered and their scripted replies.
+
+    Attributes:
+        agents: Names of the agents the modules registered, sub-agents included.
+        scripts: Each module's `SCRIPTS`, merged: replies of the offline `scripted` model per
+            agent name (a list of replies, or a function of the request's messages).
+    """
+
+    agents: list[str] = field(default_factory=list)
+    scripts: dict[str, Any] = field(default_factory=dict)
+
+
+def agent_module_names(flags: Iterable[str] | None = None) -> list[str]:
+    """The agent modules to load: `--agents` values, else `AGENT_MODULES`, else the examples.
+
+    Each value may name several modules separated by commas.
+    """
+    values = list(flags or []) or [os.environ.get(AGENT_MODULES_ENV, "")]
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    return list(dict.fromkeys(names)) or list(DEFAULT_AGENT_MODULES)
+
+
+def _import(name: str) -> Any:
+    problem: BaseException
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name and (name == error.name or name.startswith(error.name + ".")):
+            raise AgentModuleError(
+                f"agent module {name!r} not found (looked in the current directory and "
+                "on PYTHONPATH)"
+            ) from None
+        problem = error
+    except (Exception, SystemExit) as error:  # the user's code may raise anything
+        problem = error
+    if isinstance(problem, SyntaxError):
+        where = f"{problem.filename}, line {problem.lineno}"
+    else:
+        frame = traceback.extract_tb(problem.__traceback__)[-1]
+        where = f"{frame.filename}, line {frame.lineno}"
+    raise AgentModuleError(
+        f"agent module {name!r} failed to import: {type(problem).__name__}: {problem} ({where})"
+    )
+
+
+def _scripts(name: str, module: Any) -> dict[str, Any]:
+    scripts = getattr(module, SCRIPTS_ATTRIBUTE, None)
+    if scripts is None:
+        return {}
+    if not isinstance(scripts, Mapping) or not all(
+        isinstance(agent, str) and (isinstance(script, Sequence) or callable(script))
+        for agent, script in scripts.items()
+    ):
+        raise AgentModuleError(
+            f"{SCRIPTS_ATTRIBUTE} of agent module {name!r} must map agent names to lists of "
+            "replies or to functions of the messages"
+        )
+    return dict(scripts)
+
+
+def load_agent_modules(names: Iterable[str]) -> LoadedAgents:
+    """Import agent modules, which register their agents with `register(...)`.
+
+    The current directory is searched first, as `python -m` does, so `--agents my_agents`
+    finds `./my_agents.py`.
+
+    Raises:
+        AgentModuleError: A module cannot be imported or registers no agent; the message is
+            one line naming the module and the problem.
+    """
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    loaded = LoadedAgents()
+    for name in dict.fromkeys(names):
+        before = set(registered_agents())
+        module = _import(name)
+        added = (set(registered_agents()) - before) | set(agents_registered_by(name))
+        if not added:
+            raise AgentModuleError(
+                f"agent module {name!r} registers no agent: call "
+                "agent_definitions.register(Agent(...)) in it"
+            )
+        loaded.agents.extend(sorted(added - set(loaded.agents)))
+        loaded.scripts.update(_scripts(name, module))
+    return loaded

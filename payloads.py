@@ -1,0 +1,161 @@
+"""What clients and people exchange with `AgentWorkflow`: its input and output, the payloads
+of its signals and updates, and the resume point an import or continue-as-new starts from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+JsonDict = dict[str, Any]
+EndReason = Literal["completed", "rejected_tool_calls", "error", "approval_required", "suspended"]
+# How an imported unanswered call goes on: wait for a person, as decided, or just run.
+ImportedDecision = Literal["open", "approve", "reject", "run"]
+
+
+def validation_problems(error: ValidationError) -> str:
+    """A pydantic error as one line: `field: problem; field: problem`."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}".removesuffix(".")
+        for e in error.errors()
+    )
+
+
+class RunOptions(BaseModel):
+    """Options of a run, shared by every level of its agent tree."""
+
+    exit_on_suspend: bool = Field(
+        False, description="Complete with the continuation instead of waiting for `resume`."
+    )
+    history_event_limit: int = Field(
+        2000, gt=100, description="Continue-as-new at a turn boundary past this many events."
+    )
+
+
+class BudgetInput(BaseModel):
+    """New limits for a resumed level's suspension policies; unset keeps a policy's own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turns: int | None = Field(None, gt=0)
+    tokens: int | None = Field(None, gt=0)
+    duration_seconds: float | None = Field(None, gt=0)
+
+
+class PolicyState(BaseModel):
+    """Where suspension policies measure from: the level's last (re)start, and its budget."""
+
+    turns_at_start: int = 0
+    tokens_at_start: int = 0
+    started_at: datetime | None = None
+    budget: BudgetInput = Field(default_factory=BudgetInput)
+
+
+class DecisionRecord(BaseModel):
+    """A decision taken on a tool call: what, who, when and why."""
+
+    tool_call_id: str
+    paths: list[str]
+    path_ids: list[str]
+    approved: bool
+    approver: str | None = None
+    reason: str | None = None
+    decided_at: datetime
+    edited_arguments: JsonDict | None = None
+
+
+class ResumeCall(BaseModel):
+    """An unanswered call of an imported turn: its decision, and a sub-agent's saved state."""
+
+    tool_call: JsonDict
+    decision: ImportedDecision = "open"
+    sub_agent: ResumePoint | None = None
+
+
+class ResumePoint(BaseModel):
+    """The state an agent level starts from when resumed (import or continue-as-new)."""
+
+    messages: list[JsonDict]
+    calls: list[ResumeCall] = Field(
+        default_factory=list, description="Unanswered calls of the last assistant message."
+    )
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    model_turns: int = 0
+    total_tokens: int = 0
+    policy: PolicyState = Field(default_factory=PolicyState)
+
+
+class AgentWorkflowInput(BaseModel):
+    """Input of `AgentWorkflow`: which agent to run, on what, and with which model."""
+
+    agent: str
+    prompt: str | None = Field(None, description="The user's request; None when resuming.")
+    model: str | None = Field(None, description="Overrides the agent's model for the whole tree.")
+    sub_agent_call_id: str | None = Field(
+        None, description="Set on a sub-agent's run: the parent's tool-call ID it answers."
+    )
+    resume: ResumePoint | None = Field(None, description="Start from this saved state.")
+    options: RunOptions = Field(default_factory=RunOptions)
+
+
+class AgentRunOutput(BaseModel):
+    """The result of a run, in the prototype's output shape (`end_reason` decides the keys).
+
+    `approval_required` and `suspended` come only with `RunOptions.exit_on_suspend`; their
+    `continuation` is in the runtime's form: `continuations.to_output` makes the file form.
+    """
+
+    end_reason: EndReason
+    result: str | None = None
+    messages: list[JsonDict] = Field(default_factory=list)
+    rejected_tool_calls: list[JsonDict] | None = None
+    error: str | None = None
+    continuation: JsonDict | None = None
+    suspend_list: list[str] | None = None
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+
+
+class ApprovalDecision(BaseModel):
+    """Payload of the `approve` and `reject` signals, as a person types it in the Web UI.
+
+    Either `tool_call_id` (the waiting call's ID) or `path_ids` (tool-call IDs from the root
+    to the call, as in `pending_approvals`) names the call.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool_call_id: str | None = None
+    path_ids: list[str] | None = None
+    reason: str | None = None
+    approver: str | None = None
+    arguments: JsonDict | None = Field(None, description="Run the call with these arguments.")
+
+    @model_validator(mode="after")
+    def _names_a_call(self) -> ApprovalDecision:
+        if not self.tool_call_id and not self.path_ids:
+            raise ValueError("give tool_call_id or path_ids")
+        return self
+
+
+class DecideInput(ApprovalDecision):
+    """Input of the `decide` update: a decision with its verdict."""
+
+    approved: bool
+
+    @model_validator(mode="after")
+    def _arguments_only_on_approval(self) -> DecideInput:
+        if self.arguments is not None and not self.approved:
+            raise ValueError("arguments can only be edited when approving")
+        return self
+
+
+class ResumeSignalInput(BaseModel):
+    """Payload of the `resume` signal: which suspended level (all by default) and a new budget."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path_ids: list[str] | None = Field(
+        None, description="Tool-call IDs from the root to a suspended sub-agent; [] for the root."
+    )
+    budget: BudgetInput | None = None

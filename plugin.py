@@ -1,0 +1,94 @@
+"""`AgentPlugin`: the agent runtime as one Temporal plugin, for clients, workers and replayers.
+
+    client = await Client.connect("localhost:7233", plugins=[AgentPlugin()])
+    worker = Worker(client, task_queue="agents")  # gets the workflow and activities too
+
+Register agents (`agent_definitions.register`) in the worker's process before it starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from temporalio.contrib.pydantic import PydanticPayloadConverter
+from temporalio.converter import DataConverter
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import WorkerConfig, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities import ModelActivities, Script, run_tool
+from workflows import AgentWorkflow
+
+PLUGIN_NAME = "agent-continuations"
+
+# Modules the workflow sandbox takes from the worker's process instead of importing afresh for
+# every run. Each is deterministic to use from workflow code; the reason it must be shared:
+PASSTHROUGH_MODULES = {
+    "agent_definitions": "the agent registry: agents registered at start-up must be visible",
+    "payloads": "pydantic models of the workflow's input, output and messages",
+    "continuations": "pure functions and pydantic models of the continuation format",
+    "activities": "activity definitions the workflow schedules; they import openai and httpx2",
+    "pydantic": "the data converter's models and validation, also used by the workflow",
+}
+
+
+def _pydantic_converter(existing: DataConverter | None) -> DataConverter:
+    """The client's converter with pydantic payloads; its codec and failure converter stay."""
+    return dataclasses.replace(
+        existing or DataConverter.default, payload_converter_class=PydanticPayloadConverter
+    )
+
+
+def _sandbox_with_passthrough(existing: WorkflowRunner | None) -> WorkflowRunner:
+    """The worker's sandbox, passing through `PASSTHROUGH_MODULES`; other runners stay."""
+    runner = existing or SandboxedWorkflowRunner()
+    if not isinstance(runner, SandboxedWorkflowRunner):
+        return runner
+    restrictions = (runner.restrictions or SandboxRestrictions.default).with_passthrough_modules(
+        *PASSTHROUGH_MODULES
+    )
+    return dataclasses.replace(runner, restrictions=restrictions)
+
+
+class AgentPlugin(SimplePlugin):
+    """Runs agents on a worker: `AgentWorkflow`, the `call_model` and `run_tool` activities,
+    the pydantic data converter and the sandbox settings they need.
+
+    Give it to `Client.connect(..., plugins=[...])` (workers made from that client get it too),
+    or to a `Worker` or `Replayer` whose client already uses the pydantic data converter.
+
+    Args:
+        scripts: Replies of the offline `scripted` model per agent name.
+        model_activities: Model activities to use instead, e.g. pointed at another server.
+    """
+
+    def __init__(
+        self,
+        scripts: Mapping[str, Script] | None = None,
+        model_activities: ModelActivities | None = None,
+    ) -> None:
+        models = model_activities or ModelActivities(scripts=scripts)
+        super().__init__(
+            PLUGIN_NAME,
+            data_converter=_pydantic_converter,
+            workflows=[AgentWorkflow],
+            activities=[models.call_model, run_tool],
+            workflow_runner=_sandbox_with_passthrough,
+        )
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        """Add the runtime to a worker, refusing a client that cannot carry its payloads.
+
+        Raises:
+            ValueError: The worker's client does not use pydantic payloads.
+        """
+        client = config.get("client")
+        if client is not None and not issubclass(
+            client.data_converter.payload_converter_class, PydanticPayloadConverter
+        ):
+            raise ValueError(
+                f"{type(self).__name__} needs a client with the pydantic data converter: "
+                f"connect it with plugins=[{type(self).__name__}()]"
+            )
+        return super().configure_worker(config)

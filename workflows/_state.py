@@ -1,0 +1,64 @@
+"""The state one agent level keeps while it runs, and the report a sub-agent sends its parent."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from payloads import DecisionRecord, JsonDict, PolicyState, ResumePoint
+
+CallStatus = Literal[
+    "pending", "waiting_approval", "running", "done", "rejected", "skipped", "parked"
+]
+# A call in one of these has its result: it is answered in the messages.
+ANSWERED_STATUSES: tuple[CallStatus, ...] = ("done", "rejected", "skipped")
+CallKind = Literal["tool", "sub_agent", "invalid"]
+
+
+class ToolCallState(BaseModel):
+    """One tool call of the model's current turn and how far it has got."""
+
+    tool_call: JsonDict = Field(description="The assistant's tool call, as the API returned it.")
+    kind: CallKind
+    status: CallStatus = "pending"
+    decision: DecisionRecord | None = None
+    result: str | None = None
+    child_workflow_id: str | None = None
+    child_continuation: JsonDict | None = Field(
+        None, description="The sub-agent's continuation while it waits or is suspended."
+    )
+    sub_agent_resume: ResumePoint | None = Field(
+        None, description="Imported state the sub-agent resumes from instead of its prompt."
+    )
+
+    @property
+    def id(self) -> str:
+        return str(self.tool_call["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.tool_call["function"]["name"])
+
+
+class AgentState(BaseModel):
+    """Everything one agent level needs to resume: its messages and its current turn's calls."""
+
+    agent: str
+    model: str
+    messages: list[JsonDict]
+    turn_calls: list[ToolCallState] = Field(default_factory=list)
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    model_turns: int = 0
+    total_tokens: int = 0
+    policy: PolicyState = Field(default_factory=PolicyState)
+    suspend_list: list[str] = Field(
+        default_factory=list, description="The policies that suspended this level, if it is."
+    )
+
+
+class SubAgentReport(BaseModel):
+    """Signal from a sub-agent to its parent: its continuation while it waits, else None."""
+
+    tool_call_id: str
+    continuation: JsonDict | None
