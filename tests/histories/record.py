@@ -23,6 +23,7 @@ from agent_runs import resume_run  # noqa: E402
 from helpers import running_worker, start_agent, wait_for_pending  # noqa: E402
 from payloads import ApprovalDecision  # noqa: E402
 from test_example_agents import PROMPT  # noqa: E402
+from workflows import AgentWorkflow  # noqa: E402
 
 
 async def _save_one(client: Client, workflow_id: str, name: str) -> WorkflowHistory:
@@ -46,7 +47,10 @@ async def _save(client: Client, workflow_id: str, name: str) -> None:
 async def record(client: Client) -> None:
     queue = f"record-{uuid.uuid4()}"
     async with running_worker(client, queue):
-        for name, signal in (("hr_approved", "approve"), ("hr_rejected", "reject")):
+        for name, signal in (
+            ("hr_approved", AgentWorkflow.approve),
+            ("hr_rejected", AgentWorkflow.reject),
+        ):
             handle = await start_agent(client, queue, "hr_agent", PROMPT)
             [entry] = await wait_for_pending(handle)
             await handle.signal(signal, ApprovalDecision(path_ids=entry["path_ids"]))
