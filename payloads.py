@@ -31,6 +31,18 @@ class RunOptions(BaseModel):
     history_event_limit: int = Field(
         2000, gt=100, description="Continue-as-new at a turn boundary past this many events."
     )
+    model_timeout_seconds: float = Field(
+        300, gt=0, description="Start-to-close timeout of one model call attempt."
+    )
+    model_heartbeat_seconds: float = Field(
+        30, gt=0, description="A model call whose worker is silent this long is retried."
+    )
+    tool_timeout_seconds: float = Field(
+        300, gt=0, description="Start-to-close timeout of one tool call attempt."
+    )
+    tool_heartbeat_seconds: float = Field(
+        30, gt=0, description="A tool call whose worker is silent this long is retried."
+    )
 
 
 class BudgetInput(BaseModel):
@@ -71,6 +83,8 @@ class ResumeCall(BaseModel):
     tool_call: JsonDict
     decision: ImportedDecision = "open"
     sub_agent: ResumePoint | None = None
+    approver: str | None = Field(None, description="Who resumed with this decision.")
+    reason: str | None = Field(None, description="Why, as the decision's record says.")
 
 
 class ResumePoint(BaseModel):

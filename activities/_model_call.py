@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities._heartbeat import heartbeating
 from activities._registry import registered_agent
 from activities._scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
 from agent_definitions import SCRIPTED_MODEL
@@ -123,13 +124,14 @@ class ModelActivities:
         tools: Any = agent.openai_tools() or openai.omit
         headers = {AGENT_HEADER: agent.name} if input.model == SCRIPTED_MODEL else None
         try:
-            completion = await self._client(input.model).chat.completions.create(
-                model=input.model,
-                messages=input.messages,  # type: ignore[arg-type]
-                tools=tools,
-                parallel_tool_calls=True if tools is not openai.omit else openai.omit,
-                extra_headers=headers,
-            )
+            async with heartbeating():
+                completion = await self._client(input.model).chat.completions.create(
+                    model=input.model,
+                    messages=input.messages,  # type: ignore[arg-type]
+                    tools=tools,
+                    parallel_tool_calls=True if tools is not openai.omit else openai.omit,
+                    extra_headers=headers,
+                )
         except openai.APIError as error:
             raise provider_error(error) from error
         if not completion.choices:

@@ -7,9 +7,11 @@ import inspect
 import json
 
 import pydantic
+from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities._heartbeat import heartbeating
 from activities._registry import registered_agent
 from payloads import JsonDict, validation_problems
 
@@ -20,6 +22,9 @@ class ToolCallInput(pydantic.BaseModel):
     agent: str
     tool: str
     arguments: JsonDict
+    idempotency_key: str = Field(
+        "", description="Stable across retries of this call: workflow ID, turn and call ID."
+    )
 
 
 class ToolCallOutput(pydantic.BaseModel):
@@ -47,9 +52,10 @@ async def run_tool(input: ToolCallInput) -> ToolCallOutput:
             type="InvalidToolArguments",
             non_retryable=True,
         ) from error
-    if inspect.iscoroutinefunction(tool.function):
-        result = await tool.function(**arguments)
-    else:
-        result = await asyncio.to_thread(tool.function, **arguments)
+    async with heartbeating():
+        if inspect.iscoroutinefunction(tool.function):
+            result = await tool.function(**arguments)
+        else:
+            result = await asyncio.to_thread(tool.function, **arguments)
     content = result if isinstance(result, str) else json.dumps(result, default=str)
     return ToolCallOutput(content=content)

@@ -24,7 +24,6 @@ from workflows._policy_check import fired_policies
 from workflows._state import AgentState, ToolCallState
 from workflows._turns import TurnCalls
 
-MODEL_TIMEOUT = timedelta(minutes=5)
 MODEL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10)
 PARENT_SUSPENDED = "parent_suspended"
 
@@ -91,6 +90,7 @@ class AgentWorkflow(TurnCalls):
         return output
 
     async def _loop(self, agent: Agent) -> AgentRunOutput:
+        options = self._input.options
         if self._state.policy.started_at is None:
             self._state.policy.started_at = workflow.now()
         if self._state.turn_calls:
@@ -115,7 +115,8 @@ class AgentWorkflow(TurnCalls):
                     ModelCallInput(
                         agent=agent.name, model=self._state.model, messages=self._state.messages
                     ),
-                    start_to_close_timeout=MODEL_TIMEOUT,
+                    start_to_close_timeout=timedelta(seconds=options.model_timeout_seconds),
+                    heartbeat_timeout=timedelta(seconds=options.model_heartbeat_seconds),
                     retry_policy=MODEL_RETRY,
                 )
             except ActivityError as error:

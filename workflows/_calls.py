@@ -36,7 +36,8 @@ def resumed_call(agent: Agent, call: ResumeCall, decided_at: datetime) -> ToolCa
             paths=[state.name],
             path_ids=[state.id],
             approved=call.decision == "approve",
-            reason="decided in the imported continuation",
+            approver=call.approver,
+            reason=call.reason or "decided in the imported continuation",
             decided_at=decided_at,
         )
     return state

@@ -24,7 +24,6 @@ from workflows._calls import (
 from workflows._handlers import MessageHandlers
 from workflows._state import ANSWERED_STATUSES, ToolCallState
 
-TOOL_TIMEOUT = timedelta(minutes=5)
 TOOL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=3)
 
 
@@ -131,11 +130,20 @@ class TurnCalls(MessageHandlers):
                     self._call_tasks[other.id].cancel()
 
     async def _run_tool(self, agent: Agent, call: ToolCallState, arguments: JsonDict) -> str:
+        options = self._input.options
         try:
             output = await workflow.execute_activity(
                 run_tool,
-                ToolCallInput(agent=agent.name, tool=call.name, arguments=arguments),
-                start_to_close_timeout=TOOL_TIMEOUT,
+                ToolCallInput(
+                    agent=agent.name,
+                    tool=call.name,
+                    arguments=arguments,
+                    idempotency_key=(
+                        f"{workflow.info().workflow_id}/{self._state.model_turns}/{call.id}"
+                    ),
+                ),
+                start_to_close_timeout=timedelta(seconds=options.tool_timeout_seconds),
+                heartbeat_timeout=timedelta(seconds=options.tool_heartbeat_seconds),
                 retry_policy=TOOL_RETRY,
                 summary=f"{call.name} ({call.id})",
             )
