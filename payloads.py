@@ -29,7 +29,13 @@ class RunOptions(BaseModel):
         False, description="Complete with the continuation instead of waiting for `resume`."
     )
     history_event_limit: int = Field(
-        2000, gt=100, description="Continue-as-new at a turn boundary past this many events."
+        2000,
+        gt=100,
+        description="Continue-as-new past this many events: at a turn boundary, or while "
+        "every open call waits for a person.",
+    )
+    max_turns: int | None = Field(
+        None, gt=0, description="Overrides every agent's `max_turns` for the whole tree."
     )
     model_timeout_seconds: float = Field(
         300, gt=0, description="Start-to-close timeout of one model call attempt."
@@ -75,6 +81,9 @@ class DecisionRecord(BaseModel):
     reason: str | None = None
     decided_at: datetime
     edited_arguments: JsonDict | None = None
+    original_arguments: JsonDict | None = Field(
+        None, description="What the model asked for, when a person edited the arguments."
+    )
 
 
 class ResumeCall(BaseModel):
@@ -109,7 +118,14 @@ class AgentWorkflowInput(BaseModel):
     sub_agent_call_id: str | None = Field(
         None, description="Set on a sub-agent's run: the parent's tool-call ID it answers."
     )
+    tree_token: str | None = Field(
+        None,
+        description="Set on a sub-agent's run: the secret its tree's internal messages carry.",
+    )
     resume: ResumePoint | None = Field(None, description="Start from this saved state.")
+    carried_state: JsonDict | None = Field(
+        None, description="Internal: the level's whole state, carried over continue-as-new."
+    )
     options: RunOptions = Field(default_factory=RunOptions)
 
 
@@ -144,6 +160,11 @@ class ApprovalDecision(BaseModel):
     reason: str | None = None
     approver: str | None = None
     arguments: JsonDict | None = Field(None, description="Run the call with these arguments.")
+    digest: str | None = Field(
+        None,
+        description="The call's digest from `pending_approvals`: the decision is refused if the "
+        "call's tool name or arguments differ from what was shown.",
+    )
 
     @model_validator(mode="after")
     def _names_a_call(self) -> ApprovalDecision:

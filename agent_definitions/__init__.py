@@ -24,6 +24,7 @@ from agent_definitions._suspension import (
     EveryNTurns,
     LoopStatus,
     MaxDuration,
+    MaxTurns,
     SuspensionPolicy,
     TokenBudget,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "LoadedAgents",
     "LoopStatus",
     "MaxDuration",
+    "MaxTurns",
     "RejectPolicy",
     "SuspensionPolicy",
     "TokenBudget",

@@ -12,6 +12,7 @@ from agent_definitions._suspension import SuspensionPolicy
 from agent_definitions._tool import Tool
 
 RejectPolicy = Literal["end", "tell_model"]
+DEFAULT_MAX_TURNS = 50
 SCRIPTED_MODEL = "scripted"
 SUB_AGENT_PARAMETERS: dict[str, Any] = {
     "type": "object",
@@ -41,6 +42,8 @@ class Agent:
             rejection to the model as the tool's result and goes on.
         approval_timeout: Default time to wait for a decision on any of this agent's calls.
         suspension_policies: Checked before each model call; any that fires suspends the agent.
+        max_turns: Model turns after which the agent suspends with `max_turns` (counted since
+            it last started or resumed), so a model that never stops calling tools is bounded.
     """
 
     name: str
@@ -53,6 +56,7 @@ class Agent:
     on_reject: RejectPolicy = "end"
     approval_timeout: timedelta | None = None
     suspension_policies: list[SuspensionPolicy] = field(default_factory=list)
+    max_turns: int = DEFAULT_MAX_TURNS
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"
@@ -60,6 +64,8 @@ class Agent:
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"agent {self.name!r} has duplicate tool names: {sorted(duplicates)}")
+        if self.max_turns < 1:
+            raise ValueError(f"agent {self.name!r}: max_turns must be at least 1")
 
     def find_tool(self, name: str) -> Tool | None:
         """The plain tool called `name`, if any."""

@@ -59,6 +59,20 @@ class EveryNTurns:
 
 
 @dataclass(frozen=True)
+class MaxTurns:
+    """Every agent's turn budget (`Agent.max_turns`): suspend as `max_turns` after `turns`."""
+
+    turns: int
+
+    @property
+    def name(self) -> str:
+        return "max_turns"
+
+    def should_suspend(self, status: LoopStatus, budget: Budget) -> bool:
+        return status.turns >= (budget.turns or self.turns)
+
+
+@dataclass(frozen=True)
 class MaxDuration:
     """Suspend once the level has run longer than `duration` of workflow time."""
 

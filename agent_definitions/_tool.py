@@ -66,6 +66,7 @@ class Tool:
         arguments_model: Validates the model's arguments; its JSON schema is sent to the model.
         needs_approval: True, False, or a deterministic predicate over the arguments.
         approval_timeout: How long to wait for a decision before rejecting as "timed out".
+        editable: Whether a person approving a call may change its arguments.
     """
 
     name: str
@@ -74,6 +75,7 @@ class Tool:
     arguments_model: type[pydantic.BaseModel]
     needs_approval: bool | ApprovalPredicate = False
     approval_timeout: timedelta | None = None
+    editable: bool = True
 
     def parameters_schema(self) -> dict[str, Any]:
         """The JSON schema of the tool's parameters, as sent to the model."""
@@ -118,6 +120,7 @@ def tool(
     name: str | None = None,
     needs_approval: bool | ApprovalPredicate = False,
     approval_timeout: timedelta | None = None,
+    editable: bool = True,
 ) -> Any:
     """Turn a function into a `Tool`, usable bare (`@tool`) or with options (`@tool(...)`).
 
@@ -126,6 +129,7 @@ def tool(
         name: The tool's name; the function's name by default.
         needs_approval: True to always ask a person, or a predicate over the arguments.
         approval_timeout: Reject the call as "timed out" when no decision comes in time.
+        editable: False refuses approvals that change the call's arguments.
 
     Returns:
         A `Tool`, or a decorator producing one.
@@ -140,6 +144,7 @@ def tool(
             arguments_model=_arguments_model(func),
             needs_approval=needs_approval,
             approval_timeout=approval_timeout,
+            editable=editable,
         )
 
     return wrap(function) if function is not None else wrap

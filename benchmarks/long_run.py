@@ -66,7 +66,9 @@ async def main() -> None:
                 AgentWorkflowInput(
                     agent="bench_stepper",
                     prompt="go",
-                    options=RunOptions(history_event_limit=args.history_limit),
+                    options=RunOptions(
+                        history_event_limit=args.history_limit, max_turns=args.turns + 1
+                    ),
                 ),
                 id=f"bench-{queue}",
                 task_queue=queue,

@@ -144,6 +144,7 @@ class Decision(_Wire):
     reason: str | None = None
     decided_at: str = Field(description="ISO 8601 date and time.")
     edited_arguments: JsonDict | None = None
+    original_arguments: JsonDict | None = None
 
     @field_validator("decided_at")
     @classmethod

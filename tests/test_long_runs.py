@@ -44,7 +44,7 @@ async def test_five_hundred_turns_continue_as_new(
             "marathon",
             "go",
             execution_timeout=timedelta(minutes=10),
-            options=RunOptions(history_event_limit=HISTORY_LIMIT),
+            options=RunOptions(history_event_limit=HISTORY_LIMIT, max_turns=TURNS + 1),
         )
         output = await handle.result()
         runs: list[int] = []

@@ -95,11 +95,15 @@ async def test_sub_agent_call_ids_route_by_bare_id(
     async with running_worker(client, task_queue, SCRIPTS):
         handle = await start_agent(client, task_queue, "chain_top", "remove bob")
         [entry] = await wait_for_pending(handle)
+        [call] = (await handle.query(AgentWorkflow.get_state)).turn_calls
         await handle.signal(
             AgentWorkflow.approve, ApprovalDecision(tool_call_id=entry["path_ids"][-1])
         )
         output = await handle.result()
     assert output.end_reason == "completed"
-    child_id = f"{handle.id}/{entry['path_ids'][0]}"
-    child = await client.get_workflow_handle(child_id).describe()
+    # The child's ID cannot be guessed before it starts, and the parent's state names it.
+    assert call.child_workflow_id is not None
+    prefix, random_part = call.child_workflow_id.rsplit("-", 1)
+    assert prefix == f"{handle.id}/{entry['path_ids'][0]}" and len(random_part) == 12
+    child = await client.get_workflow_handle(call.child_workflow_id).describe()
     assert child.parent_id == handle.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -19,7 +20,8 @@ from payloads import (
     PolicyState,
     ResumePoint,
 )
-from workflows._calls import call_kind, cause_message, resumed_call
+from workflows._calls import call_kind, cause_message, checked_reply, resumed_call
+from workflows._payload_limit import payload_problem
 from workflows._policy_check import fired_policies
 from workflows._state import AgentState, ToolCallState
 from workflows._turns import TurnCalls
@@ -44,11 +46,30 @@ class AgentWorkflow(TurnCalls):
             self._agent: Agent | None = get_agent(input.agent)
         except UnknownAgentError:
             self._agent = None
-        model = input.model or (self._agent.model if self._agent else "")
-        start = input.resume or ResumePoint(messages=self._first_messages(input))
-        self._state = AgentState(
+        # The root draws its tree's secret; sub-agents get it in their input.
+        self._token = input.tree_token or workflow.uuid4().hex
+        if input.carried_state is not None:
+            self._state = AgentState.model_validate(input.carried_state)
+        else:
+            self._state = self._start_state(input)
+        self._forwarded: set[tuple[str, ...]] = set()
+        self._call_tasks: dict[str, asyncio.Task[None]] = {}
+        self._stop_reason: str | None = None
+        self._parking = False
+        self._resume_budget: BudgetInput | None = None
+        self._changed = False
+
+    def _start_state(self, input: AgentWorkflowInput) -> AgentState:
+        """The level's state from its prompt, or from the resume point of an import."""
+        instructions = self._agent.instructions if self._agent else ""
+        first = [
+            {"role": "developer", "content": instructions},
+            {"role": "user", "content": input.prompt or ""},
+        ]
+        start = input.resume or ResumePoint(messages=first)
+        state = AgentState(
             agent=input.agent,
-            model=model,
+            model=input.model or (self._agent.model if self._agent else ""),
             messages=list(start.messages),
             decisions=list(start.decisions),
             model_turns=start.model_turns,
@@ -57,28 +78,16 @@ class AgentWorkflow(TurnCalls):
         )
         if self._agent is not None:
             now = workflow.now()
-            self._state.turn_calls = [resumed_call(self._agent, c, now) for c in start.calls]
-            self._state.decisions += [c.decision for c in self._state.turn_calls if c.decision]
-        self._forwarded: set[tuple[str, ...]] = set()
-        self._call_tasks: dict[str, asyncio.Task[None]] = {}
-        self._stop_reason: str | None = None
-        self._parking = False
-        self._resume_budget: BudgetInput | None = None
-        self._changed = False
-
-    def _first_messages(self, input: AgentWorkflowInput) -> list[JsonDict]:
-        instructions = self._agent.instructions if self._agent else ""
-        return [
-            {"role": "developer", "content": instructions},
-            {"role": "user", "content": input.prompt or ""},
-        ]
+            state.turn_calls = [resumed_call(self._agent, c, now) for c in start.calls]
+            state.decisions += [c.decision for c in state.turn_calls if c.decision]
+        return state
 
     @workflow.run
     async def run(self, input: AgentWorkflowInput) -> AgentRunOutput:
         """Loop model → tools until the model answers without tool calls or a call is rejected."""
         if self._agent is None:
             return self._output("error", error=f"unknown agent {input.agent!r}")
-        if input.prompt is None and input.resume is None:
+        if input.prompt is None and input.resume is None and input.carried_state is None:
             return self._output("error", error="give a prompt or a continuation to resume")
         reporter = None
         if input.sub_agent_call_id:
@@ -87,6 +96,11 @@ class AgentWorkflow(TurnCalls):
         if reporter:
             reporter.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        problem = payload_problem("the run's output", output)
+        if problem:  # the result still gets through; the messages are in the run's history
+            return output.model_copy(
+                update={"messages": [], "error": f"{problem}: its messages were left out"}
+            )
         return output
 
     async def _loop(self, agent: Agent) -> AgentRunOutput:
@@ -101,7 +115,7 @@ class AgentWorkflow(TurnCalls):
             if self._history_is_long():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carried_over())
-            fired = fired_policies(agent, self._state)
+            fired = fired_policies(agent, self._state, options.max_turns)
             if self._parking:
                 fired.append(PARENT_SUSPENDED)
             if fired:
@@ -109,12 +123,16 @@ class AgentWorkflow(TurnCalls):
                 if ended:
                     return ended
             workflow.set_current_details(f"Calling the model (turn {self._state.model_turns + 1}).")
+            model_input = ModelCallInput(
+                agent=agent.name, model=self._state.model, messages=self._state.messages
+            )
+            problem = payload_problem("the conversation", model_input)
+            if problem:
+                return self._output("error", error=f"cannot call the model: {problem}")
             try:
                 reply = await workflow.execute_activity_method(
                     ModelActivities.call_model,
-                    ModelCallInput(
-                        agent=agent.name, model=self._state.model, messages=self._state.messages
-                    ),
+                    model_input,
                     start_to_close_timeout=timedelta(seconds=options.model_timeout_seconds),
                     heartbeat_timeout=timedelta(seconds=options.model_heartbeat_seconds),
                     retry_policy=MODEL_RETRY,
@@ -123,10 +141,14 @@ class AgentWorkflow(TurnCalls):
                 return self._output("error", error=cause_message(error))
             self._state.model_turns += 1
             self._state.total_tokens += reply.total_tokens
-            self._state.messages.append(reply.message)
-            tool_calls: list[JsonDict] = reply.message.get("tool_calls") or []
+            try:
+                message = checked_reply(reply.message, self._state.model_turns)
+            except ValueError as error:
+                return self._output("error", error=f"the model's reply is malformed: {error}")
+            self._state.messages.append(message)
+            tool_calls: list[JsonDict] = message.get("tool_calls") or []
             if not tool_calls:
-                return self._output("completed", result=reply.message.get("content") or "")
+                return self._output("completed", result=_text(message.get("content")))
             self._state.turn_calls = [
                 ToolCallState(tool_call=tc, kind=call_kind(agent, tc)) for tc in tool_calls
             ]
@@ -134,35 +156,18 @@ class AgentWorkflow(TurnCalls):
             if ended:
                 return ended
 
-    def _history_is_long(self) -> bool:
-        info = workflow.info()
-        return (
-            info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > self._input.options.history_event_limit
-        )
-
-    def _carried_over(self) -> AgentWorkflowInput:
-        """This run's input for the next run in the chain: the same level, from its state."""
-        return self._input.model_copy(
-            update={
-                "prompt": None,
-                "resume": ResumePoint(
-                    messages=self._state.messages,
-                    decisions=self._state.decisions,
-                    model_turns=self._state.model_turns,
-                    total_tokens=self._state.total_tokens,
-                    policy=self._state.policy,
-                ),
-            }
-        )
-
     async def _suspend(self, fired: list[str]) -> AgentRunOutput | None:
         """Suspend: complete with the continuation, or wait for `resume` holding no worker."""
         self._state.suspend_list = fired
         self._mark_changed()
         if self._input.options.exit_on_suspend:
             return self._parked_output("suspended", suspend_list=fired)
-        await workflow.wait_condition(lambda: self._resume_budget is not None)
+        await workflow.wait_condition(
+            lambda: self._resume_budget is not None or self._history_is_long()
+        )
+        if self._resume_budget is None:  # junk signals piled up: go on in a new run, suspended
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(self._carried_over())
         self._state.policy = PolicyState(
             turns_at_start=self._state.model_turns,
             tokens_at_start=self._state.total_tokens,
@@ -174,3 +179,10 @@ class AgentWorkflow(TurnCalls):
         self._state.suspend_list = []
         self._mark_changed()
         return None
+
+
+def _text(content: Any) -> str:
+    """A reply's content as text: content parts are joined."""
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return content or ""

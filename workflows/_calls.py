@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 import pydantic
 
@@ -96,3 +97,59 @@ def cause_message(error: BaseException) -> str:
     while error.__cause__ is not None:
         error = error.__cause__
     return str(error)
+
+
+def checked_reply(message: Any, turn: int) -> JsonDict:
+    """The model's assistant message, checked before it touches state.
+
+    Tool-call IDs are made unique within the message (some providers repeat or omit them), so
+    every call can be decided and answered on its own; calls with an acceptable ID keep it.
+
+    Args:
+        message: The message as the model activity returned it.
+        turn: The model turn it answers, for IDs given to calls without one.
+
+    Raises:
+        ValueError: The reply cannot be used; the message says what is wrong with it.
+    """
+    if not isinstance(message, dict):
+        raise ValueError(f"the reply is {type(message).__name__}, not a message object")
+    content = message.get("content")
+    if content is not None and not isinstance(content, str | list):
+        raise ValueError(f"content is {type(content).__name__}, not text")
+    tool_calls = message.get("tool_calls")
+    if tool_calls is None:
+        return {**message, "role": "assistant"}
+    if not isinstance(tool_calls, list):
+        raise ValueError(f"tool_calls is {type(tool_calls).__name__}, not a list")
+    seen: set[str] = set()
+    calls = []
+    for index, call in enumerate(tool_calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict):
+            raise ValueError(f"tool_calls[{index}] has no function")
+        name = function.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"tool_calls[{index}] has no function name")
+        arguments = function.get("arguments")
+        if arguments is None:
+            arguments = "{}"
+        elif not isinstance(arguments, str):
+            arguments = json.dumps(arguments)  # some servers send an object, not its JSON text
+        call_id = call.get("id")
+        if not isinstance(call_id, str) or not call_id:
+            call_id = f"call_t{turn}_{index}"
+        unique, copy = call_id, 1
+        while unique in seen:
+            copy += 1
+            unique = f"{call_id}_{copy}"
+        seen.add(unique)
+        calls.append(
+            {
+                **call,
+                "id": unique,
+                "type": "function",
+                "function": {**function, "name": name, "arguments": arguments},
+            }
+        )
+    return {**message, "role": "assistant", "tool_calls": calls or None}

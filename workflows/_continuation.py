@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from continuations import tool_message
-from payloads import JsonDict
+import pydantic
+
+from continuations import Continuation, Level, fold_levels, tool_message
+from payloads import DecisionRecord, JsonDict, validation_problems
 from workflows._state import ANSWERED_STATUSES, AgentState
 
 
@@ -42,3 +44,30 @@ def build_continuation(state: AgentState) -> JsonDict:
     if state.decisions:
         continuation["decisions"] = [d.model_dump(mode="json") for d in state.decisions]
     return continuation
+
+
+class _RuntimeLevel(pydantic.BaseModel):
+    """The keys the runtime keeps on a level, beside the format's."""
+
+    agent: str | None = None
+    suspend_list: list[str] | None = None
+    decisions: list[DecisionRecord] | None = None
+
+
+def check_runtime_tree(tree: JsonDict) -> None:
+    """Check a continuation tree in runtime form, as a sub-agent reports it.
+
+    Raises:
+        ValueError: It does not have the shape; the message says where.
+    """
+    try:
+        Continuation.model_validate(tree)
+
+        def check_level(level: Level, nested: dict[int, None]) -> None:
+            _RuntimeLevel.model_validate(
+                {k: level.data[k] for k in _RuntimeLevel.model_fields if k in level.data}
+            )
+
+        fold_levels(tree, check_level)
+    except pydantic.ValidationError as error:
+        raise ValueError(f"malformed continuation: {validation_problems(error)}") from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -12,14 +14,24 @@ from agent_definitions import Agent, Tool
 from continuations import find_waiting_call
 from payloads import ApprovalDecision, JsonDict, validation_problems
 
+DIGEST_LENGTH = 16
+
+
+def call_digest(tool_call: JsonDict) -> str:
+    """A short digest of a call's tool name and arguments: what a person approves."""
+    function = tool_call.get("function") or {}
+    text = json.dumps([function.get("name"), function.get("arguments")], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST_LENGTH]
+
 
 @dataclass(frozen=True)
 class CheckedDecision:
-    """A decision matched to the waiting call it is for."""
+    """A decision matched to the waiting call it is for, with the digest of that call."""
 
     entry: JsonDict
     approved: bool
     arguments: dict[str, Any] | None
+    digest: str
 
     @property
     def path_ids(self) -> list[str]:
@@ -55,19 +67,30 @@ def check_decision(
 
     Raises:
         LookupError: No such waiting call, or it was already decided.
-        ValueError: Edited arguments on a rejection, or arguments that do not fit the schema.
+        ValueError: The call is not the one the decision's digest names; edited arguments on a
+            rejection, for a tool that forbids edits, or not fitting the schema.
     """
     entry = find_waiting_call(continuation, decision.tool_call_id, decision.path_ids)
     if tuple(entry["path_ids"]) in already_decided:
         raise LookupError(f"call {entry['path_ids'][-1]!r} was already decided")
+    digest = call_digest(entry["tool_call"])
+    if decision.digest is not None and decision.digest != digest:
+        raise ValueError(
+            f"call {entry['path_ids'][-1]!r} is not the call decided on: its digest is "
+            f"{digest}, not {decision.digest} (it would run "
+            f"{entry['tool_call']['function']['name']} with "
+            f"{entry['tool_call']['function']['arguments']}); look at it again"
+        )
     arguments = None
     if decision.arguments is not None:
         if not approved:
             raise ValueError("arguments can only be edited when approving")
         tool = resolve_tool(agent, entry["paths"])
+        if not tool.editable:
+            raise ValueError(f"{tool.name} does not allow its arguments to be edited")
         try:
             arguments = tool.validate_arguments(decision.arguments)
         except pydantic.ValidationError as error:
             problems = validation_problems(error)
             raise ValueError(f"edited arguments do not fit {tool.name}: {problems}") from None
-    return CheckedDecision(entry=entry, approved=approved, arguments=arguments)
+    return CheckedDecision(entry=entry, approved=approved, arguments=arguments, digest=digest)

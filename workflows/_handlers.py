@@ -1,15 +1,23 @@
-"""The messages an agent level's workflow answers: decisions, resume, reports and queries."""
+"""The messages an agent level's workflow answers: decisions, resume, reports and queries.
+
+People send `approve`, `reject`, `decide` and `resume` to the root only. The levels of a tree
+talk to each other with internal signals that carry the tree's secret token (see
+`TreeMessage`): decisions and `resume` passed down, `park`, and reports to the parent.
+Every payload is parsed by its handler, not by the data converter, so that a malformed one is
+refused (update) or logged and ignored (signal) with a message naming the problem; no message
+can fail a workflow task.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import CancelledError
+from temporalio.exceptions import ApplicationError, CancelledError
 
 from continuations import needs_attention, to_output
 from payloads import (
@@ -20,17 +28,26 @@ from payloads import (
     ResumeSignalInput,
     validation_problems,
 )
-from workflows._decisions import CheckedDecision, check_decision
+from workflows._continuation import check_runtime_tree
+from workflows._decisions import CheckedDecision, call_digest, check_decision
 from workflows._level import AgentLevel
-from workflows._state import AgentState, SubAgentReport
+from workflows._payload_limit import payload_problem
+from workflows._state import (
+    AgentState,
+    ForwardedDecision,
+    ForwardedResume,
+    ParkRequest,
+    SubAgentReport,
+    TreeMessage,
+)
+
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 class MessageHandlers(AgentLevel):
-    """Signals, the `decide` update and queries; decisions for sub-agents are passed down.
+    """Signals, the `decide` update and queries; decisions for sub-agents are passed down."""
 
-    Messages to other levels of the tree (decisions and `resume` passed down, `park`, reports
-    to the parent) are sent here too, by handler method rather than by name.
-    """
+    _token: str
 
     def _child_handle(self, call_id: str) -> workflow.ExternalWorkflowHandle[Any]:
         call = next((c for c in self._state.turn_calls if c.id == call_id), None)
@@ -46,7 +63,21 @@ class MessageHandlers(AgentLevel):
         for call in self._state.turn_calls:
             if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
                 handle = workflow.get_external_workflow_handle(call.child_workflow_id)
-                asyncio.create_task(handle.signal(MessageHandlers.park))
+                request = ParkRequest(token=self._token)
+                asyncio.create_task(_signal_quietly(handle, MessageHandlers.park, request))
+
+    def _refuse_unless_root(self) -> None:
+        """Decisions are taken at the root only, where they are recorded for the whole tree.
+
+        Raises:
+            LookupError: This level is a sub-agent.
+        """
+        info = workflow.info()
+        if info.parent is not None:
+            root = (info.root or info.parent).workflow_id
+            raise LookupError(
+                f"decisions and resume go to the root workflow {root!r}, which passes them down"
+            )
 
     def _check(self, decision: ApprovalDecision, approved: bool) -> CheckedDecision:
         if self._agent is None:
@@ -56,6 +87,11 @@ class MessageHandlers(AgentLevel):
         )
 
     async def _apply(self, decision: ApprovalDecision, approved: bool) -> str:
+        """Record a decision on a call of this level, or pass it down to the sub-agent.
+
+        Raises:
+            LookupError, ValueError: The decision names no waiting call or does not fit it.
+        """
         checked = self._check(decision, approved)
         path_ids = checked.path_ids
         if len(path_ids) == 1:
@@ -64,74 +100,120 @@ class MessageHandlers(AgentLevel):
                 call, approved, decision.reason, decision.approver, checked.arguments
             )
         else:
+            handle = self._child_handle(path_ids[0])
             self._forwarded.add(tuple(path_ids))
             self._mark_changed()
-            forwarded = ApprovalDecision(
+            # The digest of what this level showed travels down: the sub-agent refuses the
+            # decision if the call it would run is another one.
+            forwarded = DecideInput(
                 path_ids=path_ids[1:],
+                approved=approved,
                 reason=decision.reason,
                 approver=decision.approver,
                 arguments=checked.arguments,
+                digest=checked.digest,
             )
-            signal = MessageHandlers.approve if approved else MessageHandlers.reject
-            await self._child_handle(path_ids[0]).signal(signal, forwarded)
+            message = ForwardedDecision(token=self._token, decision=forwarded)
+            await _signal_quietly(handle, MessageHandlers.apply_decision, message)
         verb = "approved" if approved else "rejected"
         return f"{verb} {' > '.join(checked.entry['paths'])} ({path_ids[-1]})"
 
-    async def _apply_signal(self, payload: Any, approved: bool) -> None:
+    async def _apply_signal(self, name: str, payload: Any, approved: bool) -> None:
         try:
+            self._refuse_unless_root()
             decision = _parse(ApprovalDecision, payload)
             workflow.logger.info(await self._apply(decision, approved))
         except (LookupError, ValueError) as error:
-            name = "approve" if approved else "reject"
             workflow.logger.warning("ignored %s signal: %s", name, error)
 
-    # Payloads are parsed by the handlers, not the data converter, so that a malformed one is
-    # refused (update) or logged (signal) with a message naming the problem.
+    def _from_tree(self, model: type[M], payload: Any, name: str) -> M | None:
+        """An internal message, or None (logged) when it is malformed or not from this tree."""
+        try:
+            message = _parse(model, payload)
+        except ValueError as error:
+            workflow.logger.warning("ignored %s signal: %s", name, error)
+            return None
+        assert isinstance(message, TreeMessage)
+        if message.token != self._token:
+            workflow.logger.warning("ignored %s signal: it does not come from this tree", name)
+            return None
+        return message
 
     @workflow.signal(name="approve")
     async def approve(self, decision: Any) -> None:
         """Approve a waiting call: an `ApprovalDecision`, optionally with edited `arguments`."""
-        await self._apply_signal(decision, approved=True)
+        await self._apply_signal("approve", decision, approved=True)
 
     @workflow.signal(name="reject")
     async def reject(self, decision: Any) -> None:
         """Reject a waiting call: an `ApprovalDecision`."""
-        await self._apply_signal(decision, approved=False)
+        await self._apply_signal("reject", decision, approved=False)
 
     @workflow.update(name="decide")
     async def decide(self, input: Any) -> str:
         """Approve or reject a waiting call (a `DecideInput`) and say what was decided."""
-        decision = _parse(DecideInput, input)
-        return await self._apply(decision, decision.approved)
+        try:
+            decision = _parse(DecideInput, input)
+            return await self._apply(decision, decision.approved)
+        except (LookupError, ValueError) as error:  # the state changed since validation
+            raise ApplicationError(str(error), type="DecisionRefused") from None
 
     @decide.validator
     def _validate_decide(self, input: Any) -> None:
+        self._refuse_unless_root()
         decision = _parse(DecideInput, input)
         self._check(decision, decision.approved)
+
+    @workflow.signal(name="apply_decision")
+    async def apply_decision(self, payload: Any) -> None:
+        """Internal: a decision the parent passes down (a `ForwardedDecision`)."""
+        message = self._from_tree(ForwardedDecision, payload, "apply_decision")
+        if message is None:
+            return
+        try:
+            workflow.logger.info(await self._apply(message.decision, message.decision.approved))
+        except (LookupError, ValueError) as error:
+            workflow.logger.warning("ignored a decision passed down: %s", error)
 
     @workflow.signal(name="resume")
     async def resume(self, payload: Any = None) -> None:
         """Resume suspended levels: a `ResumeSignalInput` (every suspended level by default)."""
         try:
+            self._refuse_unless_root()
             request = _parse(ResumeSignalInput, payload or {})
-        except ValueError as error:
+        except (LookupError, ValueError) as error:
             workflow.logger.warning("ignored resume signal: %s", error)
             return
+        await self._resume(request)
+
+    @workflow.signal(name="apply_resume")
+    async def apply_resume(self, payload: Any) -> None:
+        """Internal: a `resume` the parent passes down (a `ForwardedResume`)."""
+        message = self._from_tree(ForwardedResume, payload, "apply_resume")
+        if message is not None:
+            await self._resume(message.request)
+
+    async def _resume(self, request: ResumeSignalInput) -> None:
         path_ids = request.path_ids
         if self._state.suspend_list and not path_ids:
             self._resume_budget = request.budget or BudgetInput()
         for call in self._state.turn_calls:
             chosen = path_ids is None or (path_ids and path_ids[0] == call.id)
             suspended = call.child_continuation and needs_attention(call.child_continuation)
-            if chosen and suspended:
+            if chosen and suspended and call.child_workflow_id:
                 rest = None if path_ids is None else path_ids[1:]
-                forwarded = ResumeSignalInput(path_ids=rest, budget=request.budget)
-                await self._child_handle(call.id).signal(MessageHandlers.resume, forwarded)
+                forwarded = ForwardedResume(
+                    token=self._token,
+                    request=ResumeSignalInput(path_ids=rest, budget=request.budget),
+                )
+                handle = workflow.get_external_workflow_handle(call.child_workflow_id)
+                await _signal_quietly(handle, MessageHandlers.apply_resume, forwarded)
 
     @workflow.signal(name="park")
-    def park(self) -> None:
-        """Sent by a parent that exits suspended: suspend at the next turn boundary, too."""
-        self._park()
+    def park(self, payload: Any = None) -> None:
+        """Internal: sent by a parent that exits suspended (a `ParkRequest`)."""
+        if self._from_tree(ParkRequest, payload, "park") is not None:
+            self._park()
 
     @workflow.signal(dynamic=True)
     def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
@@ -139,19 +221,31 @@ class MessageHandlers(AgentLevel):
         workflow.logger.warning("ignored unknown signal %r", name)
 
     @workflow.signal(name="report_sub_agent_state")
-    def report_sub_agent_state(self, report: SubAgentReport) -> None:
-        """Sent by a sub-agent's workflow to its parent whenever what it waits for changes."""
-        call = next((c for c in self._state.turn_calls if c.id == report.tool_call_id), None)
-        if call is None or call.kind != "sub_agent":
-            workflow.logger.warning("ignored report for unknown call %r", report.tool_call_id)
+    def report_sub_agent_state(self, payload: Any) -> None:
+        """Internal: sent by a sub-agent whenever what it waits for changes (a `SubAgentReport`)."""
+        report = self._from_tree(SubAgentReport, payload, "report_sub_agent_state")
+        if report is None:
             return
+        call = next((c for c in self._state.turn_calls if c.id == report.tool_call_id), None)
+        if call is None or call.kind != "sub_agent" or call.status != "running":
+            workflow.logger.warning(
+                "ignored report for call %r: no such sub-agent runs", report.tool_call_id
+            )
+            return
+        if report.continuation is not None:
+            try:
+                check_runtime_tree(report.continuation)
+            except ValueError as error:
+                workflow.logger.warning("ignored report for call %r: %s", call.id, error)
+                return
         call.child_continuation = report.continuation
         self._mark_changed()
 
     @workflow.query(name="pending_approvals")
     def pending_approvals(self) -> list[JsonDict]:
-        """Every tool call in the agent tree waiting for a decision, as `approval_info` entries."""
-        return self._pending()
+        """Every tool call in the agent tree waiting for a decision, as `approval_info` entries
+        with the `digest` a decision may carry."""
+        return [{**entry, "digest": call_digest(entry["tool_call"])} for entry in self._pending()]
 
     @workflow.query(name="get_continuation")
     def get_continuation(self) -> JsonDict:
@@ -176,19 +270,28 @@ class MessageHandlers(AgentLevel):
             report = continuation if needs_attention(continuation) else None
             if report == last:
                 continue
-            try:
-                await handle.signal(
-                    MessageHandlers.report_sub_agent_state,
-                    SubAgentReport(tool_call_id=call_id, continuation=report),
-                )
-            except CancelledError:
-                raise  # this run is ending and stops reporting
-            except Exception as error:  # the parent may have ended; this run goes on
-                workflow.logger.warning("could not report to the parent: %s", error)
+            message = SubAgentReport(token=self._token, tool_call_id=call_id, continuation=report)
+            problem = payload_problem("the report to the parent", message)
+            if problem:
+                workflow.logger.warning("could not report to the parent: %s", problem)
+            else:
+                await _signal_quietly(handle, MessageHandlers.report_sub_agent_state, message)
             last = report
 
 
-def _parse(model: type[pydantic.BaseModel], payload: Any) -> Any:
+async def _signal_quietly(
+    handle: workflow.ExternalWorkflowHandle[Any], signal: Any, message: TreeMessage
+) -> None:
+    """Signal another level of the tree; if it has ended, log it and go on."""
+    try:
+        await handle.signal(signal, message)
+    except CancelledError:
+        raise  # this run is ending
+    except Exception as error:
+        workflow.logger.warning("could not signal %s: %s", handle.id, error)
+
+
+def _parse(model: type[M], payload: Any) -> M:
     """Validate a signal or update payload.
 
     Raises:

@@ -64,11 +64,29 @@ class AgentLevel:
             reason=reason,
             decided_at=workflow.now(),
             edited_arguments=arguments,
+            original_arguments=call.arguments() if arguments is not None else None,
         )
         call.decision = record
         self._state.decisions.append(record)
         self._mark_changed()
         return record
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._input.options.history_event_limit
+        )
+
+    def _carried_over(self) -> AgentWorkflowInput:
+        """This run's input for the next run in the chain: the same level, from its state."""
+        return self._input.model_copy(
+            update={
+                "prompt": None,
+                "resume": None,
+                "carried_state": self._state.model_dump(mode="json"),
+            }
+        )
 
     def _pending(self, continuation: JsonDict | None = None) -> list[JsonDict]:
         """Waiting calls of the tree that nobody has decided yet."""

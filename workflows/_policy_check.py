@@ -6,12 +6,18 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from agent_definitions import Agent, Budget, LoopStatus
+from agent_definitions import Agent, Budget, LoopStatus, MaxTurns
 from workflows._state import AgentState
 
 
-def fired_policies(agent: Agent, state: AgentState) -> list[str]:
-    """Names of the agent's policies that say to suspend now, measured from the last start."""
+def fired_policies(agent: Agent, state: AgentState, max_turns: int | None) -> list[str]:
+    """Names of the agent's policies that say to suspend now, measured from the last start.
+
+    Args:
+        agent: The level's agent, with its policies and turn budget.
+        state: The level's state.
+        max_turns: The run's turn budget, overriding the agent's.
+    """
     policy = state.policy
     started = policy.started_at or workflow.now()
     status = LoopStatus(
@@ -27,4 +33,5 @@ def fired_policies(agent: Agent, state: AgentState) -> list[str]:
         tokens=policy.budget.tokens,
         duration=timedelta(seconds=seconds) if seconds else None,
     )
-    return [p.name for p in agent.suspension_policies if p.should_suspend(status, budget)]
+    policies = [*agent.suspension_policies, MaxTurns(max_turns or agent.max_turns)]
+    return [p.name for p in policies if p.should_suspend(status, budget)]

@@ -1,12 +1,21 @@
-"""The state one agent level keeps while it runs, and the report a sub-agent sends its parent."""
+"""The state one agent level keeps while it runs, and the messages the levels of a tree send
+each other."""
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from payloads import DecisionRecord, JsonDict, PolicyState, ResumePoint
+from payloads import (
+    DecideInput,
+    DecisionRecord,
+    JsonDict,
+    PolicyState,
+    ResumePoint,
+    ResumeSignalInput,
+)
 
 CallStatus = Literal[
     "pending", "waiting_approval", "running", "done", "rejected", "skipped", "parked"
@@ -40,6 +49,14 @@ class ToolCallState(BaseModel):
     def name(self) -> str:
         return str(self.tool_call["function"]["name"])
 
+    def arguments(self) -> JsonDict | None:
+        """The arguments the model gave, or None when they are not a JSON object."""
+        try:
+            arguments = json.loads(self.tool_call["function"].get("arguments") or "{}")
+        except json.JSONDecodeError:
+            return None
+        return arguments if isinstance(arguments, dict) else None
+
 
 class AgentState(BaseModel):
     """Everything one agent level needs to resume: its messages and its current turn's calls."""
@@ -57,8 +74,33 @@ class AgentState(BaseModel):
     )
 
 
-class SubAgentReport(BaseModel):
-    """Signal from a sub-agent to its parent: its continuation while it waits, else None."""
+class TreeMessage(BaseModel):
+    """A message between the levels of one agent tree; it carries the tree's secret token, so
+    nobody outside the tree can send one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str
+
+
+class SubAgentReport(TreeMessage):
+    """From a sub-agent to its parent: its continuation while it waits, else None."""
 
     tool_call_id: str
     continuation: JsonDict | None
+
+
+class ForwardedDecision(TreeMessage):
+    """From a parent to the sub-agent a decision is for, with `path_ids` from that sub-agent."""
+
+    decision: DecideInput
+
+
+class ForwardedResume(TreeMessage):
+    """From a parent to a suspended sub-agent, with `path_ids` from that sub-agent."""
+
+    request: ResumeSignalInput
+
+
+class ParkRequest(TreeMessage):
+    """From a parent that exits suspended: suspend at the next turn boundary, too."""

@@ -8,7 +8,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 from activities import ToolCallInput, run_tool
 from agent_definitions import Agent
@@ -22,8 +26,11 @@ from workflows._calls import (
     rejection_text,
 )
 from workflows._handlers import MessageHandlers
+from workflows._payload_limit import payload_problem
 from workflows._state import ANSWERED_STATUSES, ToolCallState
 
+CHILD_ID_ATTEMPTS = 3
+CHILD_ID_RANDOM = 12
 TOOL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=3)
 
 
@@ -43,7 +50,14 @@ class TurnCalls(MessageHandlers):
             for c in calls
             if c.status not in ANSWERED_STATUSES
         }
-        await asyncio.gather(*self._call_tasks.values())
+        tasks = list(self._call_tasks.values())
+        await workflow.wait_condition(
+            lambda: all(t.done() for t in tasks) or self._should_continue_waiting_as_new()
+        )
+        if not all(t.done() for t in tasks):
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(self._carried_over())
+        await asyncio.gather(*tasks)  # raises what a call's task raised
         self._call_tasks = {}
         rejected = [c.tool_call for c in calls if c.status == "rejected"]
         if rejected and agent.on_reject == "end":
@@ -54,10 +68,22 @@ class TurnCalls(MessageHandlers):
         self._close_turn()  # when parking, the next loop top suspends
         return None
 
+    def _should_continue_waiting_as_new(self) -> bool:
+        """Whether the history grew long while every open call waits for a person (e.g. junk
+        signals): then this level continues as new carrying its waiting calls, as between
+        turns. Not while a tool or sub-agent runs: its result must come back to this run."""
+        open_calls = [c for c in self._state.turn_calls if c.status not in ANSWERED_STATUSES]
+        return (
+            self._history_is_long()
+            and not self._parking
+            and all(c.status == "waiting_approval" and c.decision is None for c in open_calls)
+        )
+
     def _close_turn(self) -> None:
         for call in self._state.turn_calls:
             self._state.messages.append(tool_message(call.id, call.result or ""))
         self._state.turn_calls = []
+        self._forwarded.clear()  # decisions passed down were for this turn's sub-agents
         self._mark_changed()
 
     async def _answer_call(self, agent: Agent, call: ToolCallState) -> None:
@@ -154,23 +180,31 @@ class TurnCalls(MessageHandlers):
     async def _run_sub_agent(self, agent: Agent, call: ToolCallState, prompt: str) -> None:
         sub_agent = agent.find_sub_agent(call.name)
         assert sub_agent is not None
-        call.child_workflow_id = f"{workflow.info().workflow_id}/{call.id}"
-        output = await workflow.execute_child_workflow(
-            workflow.info().workflow_type,  # a sub-agent runs on this same workflow type
-            AgentWorkflowInput(
-                agent=sub_agent.name,
-                prompt=prompt,
-                model=self._input.model,
-                sub_agent_call_id=call.id,
-                resume=call.sub_agent_resume,
-                options=self._input.options,
-            ),
-            id=call.child_workflow_id,
-            static_summary=f"{sub_agent.name} for {agent.name} ({call.id})",
-            result_type=AgentRunOutput,
-        )
-        self._state.decisions += [nest_decision(call, d) for d in output.decisions]
         name = sub_agent.name
+        child_input = AgentWorkflowInput(
+            agent=name,
+            prompt=prompt,
+            model=self._input.model,
+            sub_agent_call_id=call.id,
+            tree_token=self._token,
+            resume=call.sub_agent_resume,
+            options=self._input.options,
+        )
+        problem = payload_problem(f"the input of agent {name}", child_input)
+        if problem:
+            call.status, call.result = "done", f"Error: agent {name} cannot start: {problem}"
+            return
+        try:
+            output = await self._execute_child(child_input, call, f"{name} for {agent.name}")
+        except ChildWorkflowError as error:  # e.g. terminated by someone
+            if self._stop_reason is not None:
+                raise  # cancelled by this level: answered as skipped
+            call.status, call.result = "done", f"Error: agent {name} failed: {cause_message(error)}"
+            return
+        if output is None:
+            call.status, call.result = "done", f"Error: agent {name} found no free workflow ID"
+            return
+        self._state.decisions += [nest_decision(call, d) for d in output.decisions]
         if output.end_reason == "completed":
             call.status, call.result = "done", output.result or ""
         elif output.end_reason == "rejected_tool_calls":
@@ -183,3 +217,32 @@ class TurnCalls(MessageHandlers):
             self._park()
         else:
             call.status, call.result = "done", f"Error: agent {name} failed: {output.error}"
+
+    async def _execute_child(
+        self, child_input: AgentWorkflowInput, call: ToolCallState, summary: str
+    ) -> AgentRunOutput | None:
+        """Run a sub-agent as a child workflow whose ID nobody can take before it starts.
+
+        The ID is `<parent ID>/<call ID>-<random>`, kept in the call's state; should a
+        workflow with that ID exist all the same, another random part is drawn, a few times.
+
+        Returns:
+            The sub-agent's output, or None when every ID drawn was taken.
+        """
+        for attempt in range(CHILD_ID_ATTEMPTS):
+            call.child_workflow_id = (
+                f"{workflow.info().workflow_id}/{call.id}-{workflow.uuid4().hex[:CHILD_ID_RANDOM]}"
+            )
+            try:
+                return await workflow.execute_child_workflow(
+                    workflow.info().workflow_type,  # a sub-agent runs on this same workflow type
+                    child_input,
+                    id=call.child_workflow_id,
+                    static_summary=f"{summary} ({call.id})",
+                    result_type=AgentRunOutput,
+                )
+            except WorkflowAlreadyStartedError:
+                workflow.logger.warning(
+                    "sub-agent ID %s was taken (attempt %d)", call.child_workflow_id, attempt + 1
+                )
+        return None
