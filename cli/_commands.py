@@ -13,7 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from agent_definitions import UnknownAgentError, get_agent
 from cli._errors import CliError, report_error
-from cli._format import format_output, format_pending
+from cli._format import call_id, format_output, format_pending
 from cli._runs import Run, client_for
 from continuations import run_output_to_json
 from payloads import AgentWorkflowInput, DecideInput, RunOptions
@@ -68,7 +68,9 @@ async def start(args: argparse.Namespace) -> int:
     except UnknownAgentError as error:
         raise CliError(str(error)) from None
     client = await client_for(args)
-    options = RunOptions(exit_on_suspend=args.exit_on_suspend)
+    if args.max_turns is not None and args.max_turns < 1:
+        raise CliError("--max-turns must be at least 1")
+    options = RunOptions(exit_on_suspend=args.exit_on_suspend, max_turns=args.max_turns)
     run = await start_run(
         client, args.agent, args.prompt, args.task_queue, args.id, args.model, options
     )
@@ -103,13 +105,26 @@ async def _decide(args: argparse.Namespace, approved: bool) -> int:
     if not run.running:
         raise CliError(f"workflow {run.id!r} has ended ({run.status}): nothing to decide")
     verdict = {"approved": approved, "reason": args.reason, "approver": args.approver}
+    waiting = await run.pending()
     if every:
-        waiting = await run.pending()
         if not waiting:
             raise CliError(f"no call waits for a decision in {run.id}")
-        decisions = [DecideInput(path_ids=entry["path_ids"], **verdict) for entry in waiting]
+        chosen = waiting
     else:
-        decisions = [DecideInput(tool_call_id=call_id, **verdict) for call_id in args.call_ids]
+        # A call ID that waits nowhere (or twice) goes as it is: the workflow says why not.
+        ids = [call_id(entry) for entry in waiting]
+        shown = {i: entry for i, entry in zip(ids, waiting, strict=True) if ids.count(i) == 1}
+        chosen = [shown.get(c, {"path_ids": None, "tool_call_id": c}) for c in args.call_ids]
+    # The digest binds each decision to the call as `pending` showed it.
+    decisions = [
+        DecideInput(
+            path_ids=entry["path_ids"],
+            tool_call_id=entry.get("tool_call_id"),
+            digest=entry.get("digest"),
+            **verdict,
+        )
+        for entry in chosen
+    ]
     failures = 0
     for decision in decisions:
         try:

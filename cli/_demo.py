@@ -97,7 +97,12 @@ async def run_demo(
         approved = await _verdict(decision)
         approver = default_approver()
         for entry in waiting:
-            verdict = DecideInput(path_ids=entry["path_ids"], approved=approved, approver=approver)
+            verdict = DecideInput(
+                path_ids=entry["path_ids"],
+                approved=approved,
+                approver=approver,
+                digest=entry["digest"],
+            )
             print(await run.decide(verdict))
         print("Waiting for the run to finish...")
     output = await run.output()

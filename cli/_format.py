@@ -34,6 +34,7 @@ def format_pending(entries: list[JsonDict]) -> str:
             f"  {call_path(entry)}",
             f"    arguments: {call_arguments(entry)}",
             f"    call ID:   {call_id(entry)}",
+            f"    digest:    {entry.get('digest', '')}",
         ]
     return "\n".join(lines)
 

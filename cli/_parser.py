@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="when a suspension policy fires, end with the continuation (see `export`)",
     )
     start.add_argument(
+        "--max-turns",
+        type=int,
+        metavar="N",
+        help="suspend each agent after N model turns (default: each agent's max_turns, 50)",
+    )
+    start.add_argument(
         "--wait",
         action="store_true",
         help="wait until the run pauses for approval or ends, and show which",

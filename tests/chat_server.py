@@ -46,7 +46,14 @@ class HttpError:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-Reply = Completion | HttpError
+@dataclass(frozen=True)
+class RawMessage:
+    """A 200 reply whose assistant message is given as it is, well-formed or not."""
+
+    message: Any
+
+
+Reply = Completion | HttpError | RawMessage
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,9 @@ def _error(error: HttpError) -> tuple[int, Any, dict]:
     return error.status, body, dict(error.headers)
 
 
-def _completion(reply: Completion, model: str, number: int) -> dict[str, Any]:
+def _completion(reply: Completion | RawMessage, model: str, number: int) -> dict[str, Any]:
+    if isinstance(reply, RawMessage):
+        return _wrapped(reply.message, model, number, 42)
     message: dict[str, Any] = {"role": "assistant", "content": reply.content}
     if reply.tool_calls:
         message["tool_calls"] = [
@@ -139,6 +148,10 @@ def _completion(reply: Completion, model: str, number: int) -> dict[str, Any]:
             }
             for i, call in enumerate(reply.tool_calls)
         ]
+    return _wrapped(message, model, number, reply.total_tokens)
+
+
+def _wrapped(message: Any, model: str, number: int, total_tokens: int) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-test-{number}",
         "object": "chat.completion",
@@ -148,14 +161,16 @@ def _completion(reply: Completion, model: str, number: int) -> dict[str, Any]:
             {
                 "index": 0,
                 "message": message,
-                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+                "finish_reason": "tool_calls"
+                if isinstance(message, dict) and message.get("tool_calls")
+                else "stop",
                 "logprobs": None,
             }
         ],
         "usage": {
-            "prompt_tokens": reply.total_tokens // 2,
-            "completion_tokens": reply.total_tokens - reply.total_tokens // 2,
-            "total_tokens": reply.total_tokens,
+            "prompt_tokens": total_tokens // 2,
+            "completion_tokens": total_tokens - total_tokens // 2,
+            "total_tokens": total_tokens,
         },
     }
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
@@ -95,6 +96,21 @@ async def wait_for_pending(
     return await query_until(
         handle, AgentWorkflow.pending_approvals, lambda pending: len(pending) >= count, timeout
     )
+
+
+async def task_failures(client: Client, *workflow_ids: str) -> list[str]:
+    """Messages of the workflow tasks that failed in these workflows' latest runs.
+
+    A workflow task that fails is retried until it passes: with a malformed message or
+    reply that always fails it, the run hangs. Every hostile-input test asserts there is none.
+    """
+    failures = []
+    for workflow_id in workflow_ids:
+        async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                attributes = event.workflow_task_failed_event_attributes
+                failures.append(f"{workflow_id}: {attributes.failure.message}")
+    return failures
 
 
 def tool_call(name: str, **arguments: Any) -> dict[str, Any]:

@@ -87,9 +87,10 @@ async def test_worker_and_starter_run_a_users_module(user_dir, user_worker, addr
         "--agents", "my_agents", "start", "refunds", "Refund order A-17.", "--wait"
     )
     assert code == 0, err
-    workflow_id, heading, path, arguments, _ = out.splitlines()
+    workflow_id, heading, path, arguments, _, digest = out.splitlines()
     assert (heading, path.strip()) == ("Waiting for a decision:", "refund")
     assert arguments.strip() == 'arguments: {"order_id": "A-17", "amount": 25}'
+    assert len(digest.split()[-1]) == 16
     # AGENT_MODULES names the modules as well as --agents does.
     code, out, err = await starter(
         "approve", workflow_id, "--all", env={AGENT_MODULES_ENV: "my_agents"}

@@ -98,9 +98,9 @@ class AgentWorkflow(TurnCalls):
         await workflow.wait_condition(workflow.all_handlers_finished)
         problem = payload_problem("the run's output", output)
         if problem:  # the result still gets through; the messages are in the run's history
-            return output.model_copy(
-                update={"messages": [], "error": f"{problem}: its messages were left out"}
-            )
+            left_out = f"{problem}: its messages were left out"
+            error = f"{output.error}; {left_out}" if output.error else left_out
+            return output.model_copy(update={"messages": [], "error": error})
         return output
 
     async def _loop(self, agent: Agent) -> AgentRunOutput:

@@ -42,6 +42,7 @@ from workflows._state import (
 )
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+LOGGED_CHARS = 300
 
 
 class MessageHandlers(AgentLevel):
@@ -124,14 +125,14 @@ class MessageHandlers(AgentLevel):
             decision = _parse(ApprovalDecision, payload)
             workflow.logger.info(await self._apply(decision, approved))
         except (LookupError, ValueError) as error:
-            workflow.logger.warning("ignored %s signal: %s", name, error)
+            workflow.logger.warning("ignored %s signal: %s", name, _short(error))
 
     def _from_tree(self, model: type[M], payload: Any, name: str) -> M | None:
         """An internal message, or None (logged) when it is malformed or not from this tree."""
         try:
             message = _parse(model, payload)
         except ValueError as error:
-            workflow.logger.warning("ignored %s signal: %s", name, error)
+            workflow.logger.warning("ignored %s signal: %s", name, _short(error))
             return None
         assert isinstance(message, TreeMessage)
         if message.token != self._token:
@@ -173,7 +174,7 @@ class MessageHandlers(AgentLevel):
         try:
             workflow.logger.info(await self._apply(message.decision, message.decision.approved))
         except (LookupError, ValueError) as error:
-            workflow.logger.warning("ignored a decision passed down: %s", error)
+            workflow.logger.warning("ignored a decision passed down: %s", _short(error))
 
     @workflow.signal(name="resume")
     async def resume(self, payload: Any = None) -> None:
@@ -182,7 +183,7 @@ class MessageHandlers(AgentLevel):
             self._refuse_unless_root()
             request = _parse(ResumeSignalInput, payload or {})
         except (LookupError, ValueError) as error:
-            workflow.logger.warning("ignored resume signal: %s", error)
+            workflow.logger.warning("ignored resume signal: %s", _short(error))
             return
         await self._resume(request)
 
@@ -289,6 +290,12 @@ async def _signal_quietly(
         raise  # this run is ending
     except Exception as error:
         workflow.logger.warning("could not signal %s: %s", handle.id, error)
+
+
+def _short(error: Exception) -> str:
+    """An error's message for the log, cut short: a payload may be megabytes of junk."""
+    text = str(error)
+    return text if len(text) <= LOGGED_CHARS else f"{text[:LOGGED_CHARS]}..."
 
 
 def _parse(model: type[M], payload: Any) -> M:

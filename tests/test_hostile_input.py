@@ -1,0 +1,321 @@
+"""No signal, update or model reply can wedge a run: each is refused or answered, and no
+workflow task ever fails."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from temporalio import activity
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from activities import ModelActivities, ModelCallInput, ModelCallOutput
+from agent_definitions import Agent, register, tool
+from chat_server import ChatServer, Completion, RawMessage
+from helpers import (
+    running_worker,
+    start_agent,
+    task_failures,
+    tool_call,
+    tool_results,
+    wait_for_pending,
+)
+from payloads import ApprovalDecision, RunOptions
+from workflows import AgentWorkflow
+
+MODEL = "test-model"
+FUZZ = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@tool
+def echo(text: str = "") -> str:
+    """Say it back."""
+    return text
+
+
+@tool(needs_approval=True)
+def wire(amount: int) -> str:
+    """Wire money."""
+    return f"wired {amount}"
+
+
+hostile = Agent(name="hostile_echo", instructions="Echo.", tools=[echo, wire])
+hostile_boss = Agent(name="hostile_boss", instructions="Delegate.", sub_agents=[hostile])
+register(hostile_boss)
+
+# JSON values, from plain to odd: what a person or a buggy client may send.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+known_keys = st.sampled_from(
+    [
+        "tool_call_id",
+        "path_ids",
+        "approved",
+        "arguments",
+        "digest",
+        "token",
+        "decision",
+        "request",
+        "continuation",
+        "messages",
+        "resume_request",
+        "budget",
+        "reason",
+    ]
+)
+payloads = json_values | st.dictionaries(known_keys, json_values, max_size=4)
+signal_names = st.sampled_from(
+    [
+        "approve",
+        "reject",
+        "resume",
+        "park",
+        "report_sub_agent_state",
+        "apply_decision",
+        "apply_resume",
+        "no_such_signal",
+    ]
+)
+
+
+# The openai client warns while it dumps a reply that does not fit its own models.
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        (
+            {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function"}]},
+            "tool_calls[0] has no function",
+        ),
+        (
+            {"role": "assistant", "content": None, "tool_calls": "echo"},
+            "tool_calls is str, not a list",
+        ),
+        (
+            {"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": 7}}]},
+            "tool_calls[0] has no function name",
+        ),
+        ({"role": "assistant", "content": {"text": "hi"}}, "content is dict, not text"),
+    ],
+)
+async def test_a_malformed_reply_ends_the_run_with_the_reason(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, message: Any, problem: str
+):
+    client = time_skipping_env.client
+    with ChatServer(RawMessage(message)) as server:
+        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+            handle = await start_agent(client, task_queue, "hostile_echo", "hi", model=MODEL)
+            output = await handle.result()
+    assert output.end_reason == "error"
+    assert output.error == f"the model's reply is malformed: {problem}"
+    assert await task_failures(client, handle.id) == []
+
+
+async def test_repeated_and_missing_call_ids_get_their_own_identity(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    repeated = RawMessage(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_0",
+                    "type": "function",
+                    "function": {"name": "wire", "arguments": '{"amount": 1}'},
+                },
+                {
+                    "id": "call_0",
+                    "type": "function",
+                    "function": {"name": "wire", "arguments": '{"amount": 2}'},
+                },
+                {"type": "function", "function": {"name": "echo", "arguments": '{"text": "x"}'}},
+            ],
+        }
+    )
+    # The next turn reuses call_0, as some providers do every turn.
+    again = Completion(tool_calls=[{"id": "call_0", "name": "wire", "arguments": {"amount": 3}}])
+    with ChatServer(repeated, again, Completion("done")) as server:
+        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+            handle = await start_agent(client, task_queue, "hostile_echo", "hi", model=MODEL)
+            first = await wait_for_pending(handle, count=2)
+            assert sorted(e["path_ids"][-1] for e in first) == ["call_0", "call_0_2"]
+            for entry in first:
+                await handle.signal(
+                    AgentWorkflow.approve, ApprovalDecision(tool_call_id=entry["path_ids"][-1])
+                )
+            [second] = await wait_for_pending(handle, count=1)
+            while second in first:  # the first turn's calls may still be listed for a moment
+                [second] = await wait_for_pending(handle, count=1)
+            assert json.loads(second["tool_call"]["function"]["arguments"]) == {"amount": 3}
+            await handle.signal(AgentWorkflow.approve, ApprovalDecision(tool_call_id="call_0"))
+            output = await handle.result()
+    assert output.end_reason == "completed"
+    answered = [m["content"] for m in output.messages if m["role"] == "tool"]
+    assert answered == ["wired 1", "wired 2", "x", "wired 3"]
+    assert len(output.decisions) == 3
+
+
+class FuzzedModel(ModelActivities):
+    """A model whose first reply is whatever the test gives it, then plain text."""
+
+    def __init__(self, first: dict[str, Any]) -> None:
+        super().__init__()
+        self.first = first
+
+    @activity.defn(name="call_model")
+    async def call_model(self, input: ModelCallInput) -> ModelCallOutput:
+        turns = sum(1 for m in input.messages if m.get("role") == "assistant")
+        return ModelCallOutput(message=self.first if turns == 0 else {"content": "done"})
+
+
+tool_calls_value = (
+    st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "id": st.sampled_from(["call_a", "call_a", "", "call_b"]) | json_values,
+                "type": json_values,
+                "function": st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "name": st.sampled_from(["echo", "wire_nope", "hostile_echo_tool"])
+                        | json_values,
+                        "arguments": st.sampled_from(['{"text": "t"}', "{", "[]", ""])
+                        | json_values,
+                    },
+                )
+                | json_values,
+            },
+        )
+        | json_values,
+        max_size=3,
+    )
+    | json_values
+)
+replies = st.fixed_dictionaries(
+    {}, optional={"role": json_values, "content": json_values, "tool_calls": tool_calls_value}
+)
+
+
+@FUZZ
+@given(reply=replies)
+async def test_no_model_reply_fails_a_workflow_task(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, reply: dict[str, Any]
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, model_activities=FuzzedModel(reply)):
+        handle = await start_agent(client, task_queue, "hostile_echo", "hi")
+        output = await handle.result()
+    assert output.end_reason in ("completed", "error")
+    assert await task_failures(client, handle.id) == []
+
+
+SUB_SCRIPTS = {
+    "hostile_boss": [
+        {"tool_calls": [tool_call("hostile_echo_tool", prompt="wire 5")]},
+        {"content": "boss done"},
+    ],
+    "hostile_echo": [{"tool_calls": [tool_call("wire", amount=5)]}, {"content": "wired"}],
+}
+
+
+@FUZZ
+@given(messages=st.lists(st.tuples(signal_names, st.booleans(), payloads), max_size=12))
+async def test_no_signal_fails_a_workflow_task_or_moves_the_run(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    messages: list[tuple[str, bool, Any]],
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SUB_SCRIPTS):
+        handle = await start_agent(client, task_queue, "hostile_boss", "go")
+        [entry] = await wait_for_pending(handle)
+        [call] = (await handle.query(AgentWorkflow.get_state)).turn_calls
+        child = client.get_workflow_handle(call.child_workflow_id or "")
+        for name, to_child, payload in messages:
+            await (child if to_child else handle).signal(name, payload)
+        for target in (handle, child):
+            with pytest.raises(WorkflowUpdateFailedError):
+                await target.execute_update(
+                    AgentWorkflow.decide, messages[0][2] if messages else None
+                )
+        assert await handle.query(AgentWorkflow.pending_approvals) in ([entry], [])
+        pending = await handle.query(AgentWorkflow.pending_approvals)
+        if pending:  # a random approve may have named the call: that is a person's right
+            await handle.signal(AgentWorkflow.reject, ApprovalDecision(path_ids=entry["path_ids"]))
+        output = await handle.result()
+        assert output.end_reason in ("completed", "rejected_tool_calls")
+        assert await task_failures(client, handle.id, child.id) == []
+
+
+async def test_junk_signals_make_a_waiting_run_continue_as_new(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    scripts = {"hostile_echo": [{"tool_calls": [tool_call("wire", amount=7)]}, {"content": "ok"}]}
+    async with running_worker(client, task_queue, scripts):
+        handle = await start_agent(
+            client, task_queue, "hostile_echo", "wire", options=RunOptions(history_event_limit=150)
+        )
+        [entry] = await wait_for_pending(handle)
+        junk = {"tool_call_id": "x" * 1000}
+        for _ in range(200):
+            await handle.signal(AgentWorkflow.approve, junk)
+        latest = client.get_workflow_handle(handle.id)
+        async with asyncio.timeout(30):  # the run continues as new instead of growing
+            while (await latest.describe()).run_id == handle.first_execution_run_id:
+                await asyncio.sleep(0.1)
+        assert await wait_for_pending(latest) == [entry]
+        await latest.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
+        output = await handle.result()  # follows the runs continue-as-new made
+    assert output.end_reason == "completed"
+    assert tool_results(output) == {"wire": "wired 7"}
+    assert await task_failures(client, handle.id) == []
+
+
+@tool
+def big_document(part: int) -> str:
+    """Fetch a big document."""
+    return str(part) * 1_500_000
+
+
+register(Agent(name="hostile_reader", instructions="Read.", tools=[big_document]))
+
+
+async def test_a_conversation_over_the_payload_limit_ends_with_the_reason(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    scripts = {
+        "hostile_reader": [
+            {"tool_calls": [tool_call("big_document", part=1)]},
+            {"tool_calls": [tool_call("big_document", part=2)]},
+            {"content": "read"},
+        ]
+    }
+    async with running_worker(client, task_queue, scripts):
+        handle = await start_agent(
+            client, task_queue, "hostile_reader", "read", execution_timeout=timedelta(minutes=1)
+        )
+        output = await handle.result()
+    assert output.end_reason == "error"
+    assert output.error is not None
+    assert output.error.startswith("cannot call the model: the conversation is 3.0 MB, over")
+    assert output.error.endswith("its messages were left out")  # the output would not fit
+    assert output.messages == []
+    assert await task_failures(client, handle.id) == []
