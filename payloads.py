@@ -13,6 +13,25 @@ EndReason = Literal["completed", "rejected_tool_calls", "error", "approval_requi
 # How an imported unanswered call goes on: wait for a person, as decided, or just run.
 ImportedDecision = Literal["open", "approve", "reject", "run"]
 
+# Temporal refuses a payload over 2 MiB by default; keep a margin for the envelope.
+PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024 - 64 * 1024
+
+
+def payload_problem(what: str, value: BaseModel) -> str | None:
+    """Why `value` cannot be recorded in history, or None when it fits.
+
+    Args:
+        what: Names the payload in the message, e.g. "the conversation".
+        value: The activity, child workflow or continue-as-new input, or a result.
+    """
+    size = len(value.__pydantic_serializer__.to_json(value))
+    if size <= PAYLOAD_LIMIT_BYTES:
+        return None
+    return (
+        f"{what} is {size / 1e6:.1f} MB, over the {PAYLOAD_LIMIT_BYTES / 1e6:.1f} MB a "
+        "Temporal payload may carry"
+    )
+
 
 def validation_problems(error: ValidationError) -> str:
     """A pydantic error as one line: `field: problem; field: problem`."""

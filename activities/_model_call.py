@@ -19,7 +19,7 @@ from activities._heartbeat import heartbeating
 from activities._registry import registered_agent
 from activities._scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
 from agent_definitions import SCRIPTED_MODEL
-from payloads import JsonDict
+from payloads import JsonDict, payload_problem
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
@@ -138,4 +138,8 @@ class ModelActivities:
             raise ApplicationError("model returned no choices", type="ModelEmptyResponse")
         message = completion.choices[0].message.model_dump(mode="json")
         tokens = completion.usage.total_tokens if completion.usage else 0
-        return ModelCallOutput(message=message, total_tokens=tokens)
+        output = ModelCallOutput(message=message, total_tokens=tokens)
+        problem = payload_problem("the model's reply", output)
+        if problem:  # Temporal would refuse to record it, on every attempt
+            raise ApplicationError(problem, type="PayloadTooLarge", non_retryable=True)
+        return output

@@ -19,9 +19,9 @@ from payloads import (
     JsonDict,
     PolicyState,
     ResumePoint,
+    payload_problem,
 )
 from workflows._calls import call_kind, cause_message, checked_reply, resumed_call
-from workflows._payload_limit import payload_problem
 from workflows._policy_check import fired_policies
 from workflows._state import AgentState, ToolCallState
 from workflows._turns import TurnCalls
@@ -58,6 +58,7 @@ class AgentWorkflow(TurnCalls):
         self._parking = False
         self._resume_budget: BudgetInput | None = None
         self._changed = False
+        self._moved_out: JsonDict | None = None
 
     def _start_state(self, input: AgentWorkflowInput) -> AgentState:
         """The level's state from its prompt, or from the resume point of an import."""
@@ -92,7 +93,7 @@ class AgentWorkflow(TurnCalls):
         reporter = None
         if input.sub_agent_call_id:
             reporter = asyncio.create_task(self._report_to_parent(input.sub_agent_call_id))
-        output = await self._loop(self._agent)
+        output = await self._loop_until_moved_out(self._agent)
         if reporter:
             reporter.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -102,6 +103,24 @@ class AgentWorkflow(TurnCalls):
             error = f"{output.error}; {left_out}" if output.error else left_out
             return output.model_copy(update={"messages": [], "error": error})
         return output
+
+    async def _loop_until_moved_out(self, agent: Agent) -> AgentRunOutput:
+        """Run the agent loop; a `move_out` stops it, its calls and its sub-agents."""
+        loop = asyncio.create_task(self._loop(agent))
+        await workflow.wait_condition(lambda: loop.done() or self._moved_out is not None)
+        if loop.done():
+            return loop.result()
+        self._stop_reason = "the run moved out to its continuation"
+        for task in [loop, *self._call_tasks.values()]:
+            task.cancel()
+        await asyncio.gather(loop, *self._call_tasks.values(), return_exceptions=True)
+        moved = self._moved_out
+        assert moved is not None
+        if moved.get("resume_request"):
+            return self._output("approval_required", continuation=moved)
+        return self._output(
+            "suspended", continuation=moved, suspend_list=moved.get("suspend_list") or []
+        )
 
     async def _loop(self, agent: Agent) -> AgentRunOutput:
         options = self._input.options

@@ -26,12 +26,12 @@ from payloads import (
     DecideInput,
     JsonDict,
     ResumeSignalInput,
+    payload_problem,
     validation_problems,
 )
 from workflows._continuation import check_runtime_tree
 from workflows._decisions import CheckedDecision, call_digest, check_decision
 from workflows._level import AgentLevel
-from workflows._payload_limit import payload_problem
 from workflows._state import (
     AgentState,
     ForwardedDecision,
@@ -49,6 +49,7 @@ class MessageHandlers(AgentLevel):
     """Signals, the `decide` update and queries; decisions for sub-agents are passed down."""
 
     _token: str
+    _moved_out: JsonDict | None
 
     def _child_handle(self, call_id: str) -> workflow.ExternalWorkflowHandle[Any]:
         call = next((c for c in self._state.turn_calls if c.id == call_id), None)
@@ -164,6 +165,19 @@ class MessageHandlers(AgentLevel):
         self._refuse_unless_root()
         decision = _parse(DecideInput, input)
         self._check(decision, decision.approved)
+
+    @workflow.update(name="move_out")
+    def move_out(self) -> JsonDict:
+        """End the run and return its continuation (as `get_continuation` gives it), in one
+        step: the run goes on only where that continuation is resumed."""
+        self._moved_out = self._continuation()
+        return to_output(self._moved_out)
+
+    @move_out.validator
+    def _validate_move_out(self) -> None:
+        self._refuse_unless_root()
+        if self._moved_out is not None:
+            raise LookupError("the run has moved out already")
 
     @workflow.signal(name="apply_decision")
     async def apply_decision(self, payload: Any) -> None:

@@ -17,7 +17,7 @@ from temporalio.exceptions import (
 from activities import ToolCallInput, run_tool
 from agent_definitions import Agent
 from continuations import tool_message
-from payloads import AgentRunOutput, AgentWorkflowInput, DecisionRecord, JsonDict
+from payloads import AgentRunOutput, AgentWorkflowInput, DecisionRecord, JsonDict, payload_problem
 from workflows._calls import (
     cause_message,
     edited_note,
@@ -26,7 +26,6 @@ from workflows._calls import (
     rejection_text,
 )
 from workflows._handlers import MessageHandlers
-from workflows._payload_limit import payload_problem
 from workflows._state import ANSWERED_STATUSES, ToolCallState
 
 CHILD_ID_ATTEMPTS = 3
