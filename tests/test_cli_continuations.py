@@ -60,7 +60,7 @@ async def test_export_without_key_says_unsealed_and_bad_files_are_one_line(
     not_json = tmp_path / "not.json"
     not_json.write_text("{oops")
     code, _, err = await starter("resume", str(not_json))
-    assert code == 1 and "is not JSON" in one_error_line(err)
+    assert code == 1 and f"{not_json}: not JSON" in one_error_line(err)
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"continuation": {"messages": []}, "end_reason": "nope"}))
     code, _, err = await starter("resume", str(wrong))
