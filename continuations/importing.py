@@ -127,7 +127,7 @@ def _import(
     check_values(data)
     raw = _as_output(data)
     parsed = parse_agent_output(raw)
-    seal = verify_seal(raw, key, required=bool(key) and not allow_unsealed)
+    seal = verify_seal(data, key, required=bool(key) and not allow_unsealed)  # as sealed
     output = dump_agent_output(parsed)
     if output["end_reason"] not in ("approval_required", "suspended"):
         raise ContinuationImportError(
