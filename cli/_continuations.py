@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
 from agent_runs import ExportError, export_run, start_imported
 from cli._commands import default_approver
 from cli._errors import CliError
@@ -76,14 +78,17 @@ async def resume(args: argparse.Namespace) -> int:
             "decision record(s) are not taken into the run's record",
             file=sys.stderr,
         )
-    handle = await start_imported(
-        await client_for(args),
-        imported,
-        task_queue=args.task_queue,
-        workflow_id=args.id,
-        model=args.model,
-        options=RunOptions(exit_on_suspend=args.exit_on_suspend),
-    )
+    try:
+        handle = await start_imported(
+            await client_for(args),
+            imported,
+            task_queue=args.task_queue,
+            workflow_id=args.id,
+            model=args.model,
+            options=RunOptions(exit_on_suspend=args.exit_on_suspend),
+        )
+    except WorkflowAlreadyStartedError:
+        raise CliError(f"a workflow with ID {args.id!r} already exists") from None
     print(handle.id)
     return 0
 
