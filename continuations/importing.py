@@ -46,10 +46,10 @@ class ImportedContinuation:
     agent: str
     resume: ResumePoint
     seal: SealStatus
-    allow_unsealed: bool = False
-    resumed_by: str | None = None
-    source: str | None = None
-    dropped_decisions: int = 0
+    allow_unsealed: bool
+    resumed_by: str | None
+    source: str | None
+    dropped_decisions: int
 
     def import_record(self) -> JsonDict:
         """What the resumed run keeps about its origin, e.g. in a Temporal memo."""

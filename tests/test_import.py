@@ -225,9 +225,12 @@ def test_with_a_key_an_unsealed_file_is_refused_unless_allowed():
 
 def test_only_a_sealed_file_brings_its_decisions_record():
     with_record = {**golden("prototype_hr_approval_required.json"), "decisions": [FORGED]}
-    sealed = import_continuation(seal_output(with_record, KEY), key=KEY)
+    sealed_file = seal_output(with_record, KEY)
+    sealed = import_continuation(sealed_file, key=KEY)
     assert [d.approver for d in sealed.resume.decisions] == ["security-officer"]
     assert sealed.dropped_decisions == 0
+    sealed_file["decisions"][0]["approver"] = "someone-else"
+    assert "the seal does not match" in _bad(sealed_file, key=KEY)
     for imported in (
         import_continuation(with_record),
         import_continuation(with_record, key=KEY, allow_unsealed=True),
