@@ -7,9 +7,18 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
-from continuations import import_continuation, run_output_to_json, seal_output
+from continuations import (
+    ImportedContinuation,
+    import_continuation,
+    run_output_to_json,
+    seal_output,
+)
 from payloads import AgentRunOutput, AgentWorkflowInput, JsonDict, RunOptions
 from workflows import AgentWorkflow
+
+# The memo key under which a resumed run records where it came from: whether its file was
+# sealed, whether unsealed files were allowed, who resumed it and from which file.
+IMPORT_MEMO = "continuation_import"
 
 
 class ExportError(RuntimeError):
@@ -41,6 +50,39 @@ async def export_run(client: Client, workflow_id: str, key: bytes | None = None)
     return seal_output(output, key) if key else output
 
 
+async def start_imported(
+    client: Client,
+    imported: ImportedContinuation,
+    *,
+    task_queue: str,
+    workflow_id: str | None = None,
+    model: str | None = None,
+    options: RunOptions | None = None,
+) -> WorkflowHandle[Any, AgentRunOutput]:
+    """Start a run from a checked continuation, its origin kept in the memo `IMPORT_MEMO`.
+
+    Args:
+        client: A client using the pydantic data converter.
+        imported: What `continuations.import_continuation` made of the file.
+        task_queue: Where the worker polls.
+        workflow_id: The new run's ID; `<agent>-resumed-<uuid>` by default.
+        model: Overrides the agents' models for the resumed tree.
+        options: Run options, such as `exit_on_suspend`.
+    """
+    return await client.start_workflow(
+        AgentWorkflow.run,
+        AgentWorkflowInput(
+            agent=imported.agent,
+            model=model,
+            resume=imported.resume,
+            options=options or RunOptions(),
+        ),
+        id=workflow_id or f"{imported.agent}-resumed-{uuid.uuid4().hex[:12]}",
+        task_queue=task_queue,
+        memo={IMPORT_MEMO: imported.import_record()},
+    )
+
+
 async def resume_run(
     client: Client,
     data: Any,
@@ -50,6 +92,9 @@ async def resume_run(
     model: str | None = None,
     agent: str | None = None,
     key: bytes | None = None,
+    allow_unsealed: bool = False,
+    resumed_by: str | None = None,
+    source: str | None = None,
     options: RunOptions | None = None,
 ) -> WorkflowHandle[Any, AgentRunOutput]:
     """Check a continuation and start a run from it; nothing starts if the check fails.
@@ -61,21 +106,28 @@ async def resume_run(
         workflow_id: The new run's ID; `<agent>-resumed-<uuid>` by default.
         model: Overrides the agents' models for the resumed tree.
         agent: The root agent, when the file does not say and its tools do not tell.
-        key: The seal key.
+        key: The seal key; with one, only sealed files resume unless `allow_unsealed`.
+        allow_unsealed: Resume an unsealed file although a key is given (the memo says so).
+        resumed_by: Who resumes: the approver recorded for the decisions the file applies.
+        source: Where the file came from (e.g. its name), recorded with those decisions.
         options: Run options, such as `exit_on_suspend`.
 
     Raises:
         ContinuationImportError: The continuation cannot be resumed; the message says why.
     """
-    imported = import_continuation(data, agent=agent, key=key)
-    return await client.start_workflow(
-        AgentWorkflow.run,
-        AgentWorkflowInput(
-            agent=imported.agent,
-            model=model,
-            resume=imported.resume,
-            options=options or RunOptions(),
-        ),
-        id=workflow_id or f"{imported.agent}-resumed-{uuid.uuid4().hex[:12]}",
+    imported = import_continuation(
+        data,
+        agent=agent,
+        key=key,
+        allow_unsealed=allow_unsealed,
+        resumed_by=resumed_by,
+        source=source,
+    )
+    return await start_imported(
+        client,
+        imported,
         task_queue=task_queue,
+        workflow_id=workflow_id,
+        model=model,
+        options=options,
     )

@@ -7,10 +7,21 @@ import json
 import sys
 from pathlib import Path
 
-from agent_runs import ExportError, export_run, resume_run
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from agent_runs import ExportError, export_run, start_imported
+from cli._commands import default_approver
 from cli._errors import CliError
 from cli._runs import Run, client_for
-from continuations import SEAL_KEY_ENV, ContinuationImportError, seal_key_from_env
+from continuations import (
+    SEAL_KEY_ENV,
+    ContinuationFormatError,
+    ContinuationImportError,
+    ImportedContinuation,
+    import_continuation,
+    loads_continuation,
+    seal_key_from_env,
+)
 from payloads import BudgetInput, ResumeSignalInput, RunOptions
 from workflows import AgentWorkflow
 
@@ -35,28 +46,49 @@ async def export(args: argparse.Namespace) -> int:
     return 0
 
 
-async def resume(args: argparse.Namespace) -> int:
-    """`resume FILE`: check a continuation file and start a run from it; print its ID."""
+def _import_file(args: argparse.Namespace) -> ImportedContinuation:
+    """Read and check the file `resume` names, all before any server is involved.
+
+    Raises:
+        CliError: The file cannot be read or resumed; one line saying why.
+    """
     try:
-        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        raw = Path(args.file).read_bytes()
     except OSError as error:
         raise CliError(f"cannot read {args.file}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise CliError(f"{args.file} is not JSON: {error}") from None
-    client = await client_for(args)
     try:
-        handle = await resume_run(
-            client,
-            data,
+        return import_continuation(
+            loads_continuation(raw),
+            agent=args.agent,
+            key=seal_key_from_env(),
+            allow_unsealed=args.allow_unsealed,
+            resumed_by=args.approver,
+            source=Path(args.file).name,
+        )
+    except (ContinuationFormatError, ContinuationImportError) as error:
+        raise CliError(f"{args.file}: {error}") from None
+
+
+async def resume(args: argparse.Namespace) -> int:
+    """`resume FILE`: check a continuation file, then start a run from it; print its ID."""
+    imported = _import_file(args)
+    if imported.dropped_decisions:
+        print(
+            f"note: {args.file} is unsealed, so its {imported.dropped_decisions} earlier "
+            "decision record(s) are not taken into the run's record",
+            file=sys.stderr,
+        )
+    try:
+        handle = await start_imported(
+            await client_for(args),
+            imported,
             task_queue=args.task_queue,
             workflow_id=args.id,
             model=args.model,
-            agent=args.agent,
-            key=seal_key_from_env(),
             options=RunOptions(exit_on_suspend=args.exit_on_suspend),
         )
-    except ContinuationImportError as error:
-        raise CliError(f"{args.file}: {error}") from None
+    except WorkflowAlreadyStartedError:
+        raise CliError(f"a workflow with ID {args.id!r} already exists") from None
     print(handle.id)
     return 0
 
@@ -88,6 +120,17 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     resumer.add_argument("--agent", help="the root agent, if the file does not say")
     resumer.add_argument(
         "--exit-on-suspend", action="store_true", help="end with the continuation when suspended"
+    )
+    resumer.add_argument(
+        "--approver",
+        default=default_approver(),
+        help="who resumes, recorded as the approver of the file's decisions (default: your "
+        "user name)",
+    )
+    resumer.add_argument(
+        "--allow-unsealed",
+        action="store_true",
+        help=f"resume an unsealed file although {SEAL_KEY_ENV} is set (the run records it)",
     )
     resumer.set_defaults(command=resume)
 

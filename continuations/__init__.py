@@ -1,5 +1,6 @@
 """The portable continuation format: its models, export, import and sealing."""
 
+from continuations._errors import ContinuationFormatError, ContinuationImportError
 from continuations._tree import (
     Level,
     calls_by_path,
@@ -10,6 +11,7 @@ from continuations._tree import (
     tool_message,
     waiting_calls,
 )
+from continuations._values import loads_continuation
 from continuations.export import run_output_to_json, to_output
 from continuations.format import (
     FORMAT_VERSION,
@@ -18,7 +20,6 @@ from continuations.format import (
     ApprovalRequiredOutput,
     CompletedOutput,
     Continuation,
-    ContinuationFormatError,
     Decision,
     FunctionCall,
     Message,
@@ -31,11 +32,7 @@ from continuations.format import (
     dump_agent_output,
     parse_agent_output,
 )
-from continuations.importing import (
-    ContinuationImportError,
-    ImportedContinuation,
-    import_continuation,
-)
+from continuations.importing import ImportedContinuation, import_continuation
 from continuations.seal import (
     SEAL_KEY_ENV,
     SealError,
@@ -74,6 +71,7 @@ __all__ = [
     "flatten_approval_info",
     "fold_levels",
     "import_continuation",
+    "loads_continuation",
     "needs_attention",
     "parse_agent_output",
     "run_output_to_json",

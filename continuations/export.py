@@ -46,13 +46,31 @@ def _file_level(level: Level, nested: dict[int, _FileLevel]) -> _FileLevel:
     return _FileLevel(data, agents, decisions)
 
 
+def _open_as_null(entries: list[JsonDict], decisions: list[JsonDict]) -> list[JsonDict]:
+    """The entries with `approved: null` for each call that waits and nobody has decided yet.
+
+    In the runtime form such a call is unprocessed (`false`), which an importer would read as
+    a rejection; `null` keeps it open. A rejection not yet acted on stays `false`.
+    """
+    decided = {tuple(record["path_ids"]) for record in decisions}
+    return [
+        {**entry, "approved": None}
+        if "tool_call" in entry
+        and not entry["approved"]
+        and tuple(entry["path_ids"]) not in decided
+        else entry
+        for entry in entries
+    ]
+
+
 def to_output(continuation: JsonDict) -> JsonDict:
     """The file form of a runtime continuation: an `approval_required` or `suspended` output.
 
-    A level with unanswered calls gives `approval_required` (with `approval_info`); a suspended
-    root gives `suspended`; a root between turns gives `suspended` with an empty `suspend_list`
-    (resuming it asks the model for its next turn). Agent names and decisions travel as the
-    top-level `agents` and `decisions` keys, beside `format_version`.
+    A level with unanswered calls gives `approval_required` (with `approval_info`, where a call
+    that waits for a decision has `approved: null`, so resuming the file keeps it open); a
+    suspended root gives `suspended`; a root between turns gives `suspended` with an empty
+    `suspend_list` (resuming it asks the model for its next turn). Agent names and decisions
+    travel as the top-level `agents` and `decisions` keys, beside `format_version`.
     """
     stripped = fold_levels(continuation, _file_level)
     clean = stripped.data
@@ -60,7 +78,7 @@ def to_output(continuation: JsonDict) -> JsonDict:
     if clean.get("resume_request"):
         output = {
             "continuation": clean,
-            "approval_info": flatten_approval_info(clean),
+            "approval_info": _open_as_null(flatten_approval_info(clean), stripped.decisions),
             "end_reason": "approval_required",
         }
     else:

@@ -25,14 +25,11 @@ from pydantic import (
     model_validator,
 )
 
+from continuations._errors import ContinuationFormatError
 from payloads import DecisionRecord, JsonDict
 
 FORMAT_VERSION = "1"
 SEAL_ALGORITHM = "HMAC-SHA256"
-
-
-class ContinuationFormatError(ValueError):
-    """A continuation or agent output does not have the format's shape."""
 
 
 class _Wire(BaseModel):
@@ -161,7 +158,7 @@ class Decision(_Wire):
 
 
 class Seal(_Wire):
-    """An integrity seal (ours) over everything in the output except the decisions."""
+    """An integrity seal (ours) over the output, except the `approved` flags a person sets."""
 
     alg: Literal["HMAC-SHA256"]
     value: str = Field(pattern=r"^[0-9a-f]{64}$", description="The HMAC as lowercase hex.")
@@ -245,7 +242,8 @@ AGENT_OUTPUT_ADAPTER: TypeAdapter[AgentOutput] = TypeAdapter(AgentOutput)
 _END_REASONS = tuple(output.model_fields["end_reason"].default for output in _OUTPUTS)
 
 
-def _where(loc: Sequence[int | str]) -> str:
+def json_path(loc: Sequence[int | str]) -> str:
+    """Where a value sits, as keys and indexes from the top: `continuation.messages[2]`."""
     where = ""
     for part in loc:
         if isinstance(part, str) and part.isidentifier():
@@ -269,7 +267,7 @@ def _one_line(error: ValidationError) -> str:
             f"unknown value {first['input']['end_reason']!r} (one of {', '.join(_END_REASONS)})"
         )
         loc = ["end_reason"]
-    where = _where(loc)
+    where = json_path(loc)
     more = error.error_count() - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"{where}: {message}{suffix}" if where else f"{message}{suffix}"

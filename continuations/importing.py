@@ -1,42 +1,65 @@
 """From a continuation file (the prototype's or ours) to the state a run resumes from.
 
-Everything is checked before anything starts: the shape, the seal, the agents and tool names,
-and that every decision names a call that waits. A decision in `approval_info` is the decision
-for its leaf call at any depth (`true` runs it, `false` rejects it, `null` or no entry leaves it
-open for a later signal); a leaf call whose `processed` flag is already true just runs.
+Everything is checked before anything starts: plain JSON values, the shape, the seal (required
+when a key is configured, unless unsealed files are allowed explicitly), the agents and tool
+names, that no call, flag or decision is given twice, and that every decision names a call that
+waits. A decision in `approval_info` is the decision for its leaf call at any depth (`true` runs
+it, `false` rejects it, `null` or no entry leaves it open for a later signal); a leaf call whose
+`processed` flag is already true just runs. The decisions a resume applies are recorded as the
+resumer's. The file's `decisions` record of earlier decisions enters the run only when the seal
+vouches for it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from agent_definitions import Agent, UnknownAgentError, get_agent, registered_agents
-from continuations._tree import Level, calls_by_path, fold_levels
-from continuations.format import (
-    ContinuationFormatError,
-    agent_path_key,
-    dump_agent_output,
-    parse_agent_output,
-)
+from agent_definitions import Agent
+from continuations._agents import level_agent, needs_approval, root_agent
+from continuations._checks import Decisions, approval_decisions, check_level
+from continuations._errors import ContinuationFormatError, ContinuationImportError
+from continuations._tree import Level, fold_levels
+from continuations._values import check_values
+from continuations.format import dump_agent_output, parse_agent_output
 from continuations.seal import SealError, SealStatus, verify_seal
 from payloads import ImportedDecision, JsonDict, ResumeCall, ResumePoint
 
-Decisions = dict[tuple[str, ...], bool | None]
-
-
-class ContinuationImportError(ValueError):
-    """A continuation cannot be resumed; the message names the problem."""
+IMPORT_REASON = "decided in the imported continuation"
 
 
 @dataclass(frozen=True)
 class ImportedContinuation:
-    """A checked continuation: the root agent, the state to resume from, and its seal status."""
+    """A checked continuation: the root agent, the state to resume from, and how it came in.
+
+    Attributes:
+        agent: The root agent's name.
+        resume: The state the root level resumes from.
+        seal: Whether the file came sealed (and the seal matched) or unsealed.
+        allow_unsealed: Whether unsealed files were allowed although a key is configured.
+        resumed_by: Who resumed: the approver of the decisions the file applies.
+        source: Where the file came from (e.g. its name), as those decisions' reason says.
+        dropped_decisions: How many records of an unsealed file's `decisions` were left out of
+            the run's record, since nothing vouches for them.
+    """
 
     agent: str
     resume: ResumePoint
     seal: SealStatus
+    allow_unsealed: bool
+    resumed_by: str | None
+    source: str | None
+    dropped_decisions: int
+
+    def import_record(self) -> JsonDict:
+        """What the resumed run keeps about its origin, e.g. in a Temporal memo."""
+        return {
+            "sealed": self.seal is SealStatus.VALID,
+            "allow_unsealed": self.allow_unsealed,
+            "resumed_by": self.resumed_by,
+            "source": self.source,
+            "dropped_decisions": self.dropped_decisions,
+        }
 
 
 def _as_output(data: Any) -> JsonDict:
@@ -51,154 +74,98 @@ def _as_output(data: Any) -> JsonDict:
     return {**defaults, **data, "end_reason": end_reason}
 
 
-def _decisions(continuation: JsonDict, approval_info: list[JsonDict]) -> Decisions:
-    """Each `approval_info` entry's decision, keyed by its path, after checking the path waits."""
-    calls = calls_by_path(continuation)
-    decided: Decisions = {}
-    for index, entry in enumerate(approval_info):
-        path = tuple(entry["path_ids"])
-        for depth in range(1, len(path) + 1):
-            if path[:depth] not in calls:
-                raise ContinuationImportError(
-                    f"approval_info[{index}] names call {path[depth - 1]!r}, which is not "
-                    "waiting in the continuation"
-                )
-        call = calls[path]
-        leaf = entry.get("tool_call")
-        if leaf is not None and {k: v for k, v in call.items() if k != "continuation"} != leaf:
-            raise ContinuationImportError(
-                f"approval_info[{index}].tool_call differs from call {call['id']!r} in the "
-                "continuation"
-            )
-        if not call.get("continuation"):  # entries for suspended sub-agents decide nothing
-            decided[path] = entry["approved"]
-    return decided
+@dataclass(frozen=True)
+class _Levels:
+    """What every level's resume point is built from: the tree's agents and its decisions."""
 
+    root: Agent
+    agents: dict[str, str]
+    decided: Decisions
+    approver: str | None
+    reason: str
 
-def _called_names(level: JsonDict) -> set[str]:
-    names = {
-        tc["function"]["name"]
-        for m in level["messages"]
-        if m.get("role") == "assistant"
-        for tc in m.get("tool_calls") or []
-    }
-    return names | {c["function"]["name"] for c in level.get("resume_request") or []}
+    def resume_point(self, level: Level, nested: dict[int, ResumePoint]) -> ResumePoint:
+        """The state one level resumes from, with its sub-agents' already built in `nested`."""
+        agent = level_agent(self.root, level, self.agents)
+        flags = {p["id"]: p["approved"] for p in level.data.get("processed") or []}
+        calls = []
+        for position, call in level.calls():
+            plain = {k: v for k, v in call.items() if k != "continuation"}
+            if agent.find_sub_agent(call["function"]["name"]) is not None:
+                resume = nested.get(position)
+                calls.append(ResumeCall(tool_call=plain, decision="run", sub_agent=resume))
+            else:
+                calls.append(self._resume_call(agent, level, plain, flags.get(call["id"])))
+        return ResumePoint(messages=level.data["messages"], calls=calls)
 
-
-def _tool_names(agent: Agent) -> set[str]:
-    return {t.name for t in agent.tools} | {a.tool_name for a in agent.sub_agents}
-
-
-def _root_agent(continuation: JsonDict, named: str | None) -> Agent:
-    """The named agent, or the one registered agent whose tools cover every call at the root."""
-    if named:
-        try:
-            return get_agent(named)
-        except UnknownAgentError as error:
-            raise ContinuationImportError(str(error)) from None
-    called = _called_names(continuation)
-    fits = [a for a in map(get_agent, registered_agents()) if called <= _tool_names(a)]
-    first = continuation["messages"][0] if continuation["messages"] else {}
-    same_instructions = [a for a in fits if a.instructions == first.get("content")]
-    if len(same_instructions) == 1 or len(fits) == 1:
-        return (same_instructions or fits)[0]
-    calls = ", ".join(sorted(called)) or "no tools"
-    if not fits:
-        raise ContinuationImportError(f"no registered agent has the tools it calls ({calls})")
-    names = ", ".join(a.name for a in fits)
-    raise ContinuationImportError(f"several agents fit ({names}): name the agent to resume")
-
-
-def _check_turn(level: JsonDict, where: str) -> None:
-    """Every call of the last assistant message is answered or waits in `resume_request`."""
-    waiting = {call["id"]: call for call in level.get("resume_request") or []}
-    if not waiting:
-        return
-    assistant = [m for m in level["messages"] if m.get("role") == "assistant"]
-    last = assistant[-1] if assistant else {}
-    made = {tc["id"] for tc in last.get("tool_calls") or []}
-    answered = {m.get("tool_call_id") for m in level["messages"] if m.get("role") == "tool"}
-    for call_id in waiting:
-        if call_id not in made:
-            raise ContinuationImportError(
-                f"{where}resume_request call {call_id!r} is not a call of the last assistant "
-                "message"
-            )
-    for call_id in made - answered - set(waiting):
-        raise ContinuationImportError(
-            f"{where}call {call_id!r} has no result and is not in resume_request"
-        )
-
-
-def _needs_approval(agent: Agent, call: JsonDict) -> bool:
-    tool = agent.find_tool(call["function"]["name"])
-    try:
-        arguments = json.loads(call["function"]["arguments"] or "{}")
-    except json.JSONDecodeError:
-        return False  # the run will answer the model that its arguments are not JSON
-    return tool is not None and isinstance(arguments, dict) and tool.requires_approval(arguments)
-
-
-def _agent_at(root: Agent, level: Level) -> Agent:
-    """The agent of a level: the sub-agents named by its path's tool names, from the root."""
-    agent = root
-    for depth, name in enumerate(level.paths):
-        sub_agent = agent.find_sub_agent(name)
-        if sub_agent is None:
-            where = f"at {' > '.join(level.path_ids[:depth])}: " if depth else ""
-            if agent.find_tool(name) is None:
-                raise ContinuationImportError(f"{where}agent {agent.name!r} has no tool {name!r}")
-            raise ContinuationImportError(
-                f"{where}call {level.path_ids[depth]!r} nests a continuation, but {name!r} is "
-                "a tool, not a sub-agent"
-            )
-        agent = sub_agent
-    return agent
-
-
-def _resume_point(
-    level: Level,
-    nested: dict[int, ResumePoint],
-    root: Agent,
-    decided: Decisions,
-    agents: dict[str, str],
-) -> ResumePoint:
-    """The state one level resumes from, with its sub-agents' already built in `nested`."""
-    agent = _agent_at(root, level)
-    where = f"at {' > '.join(level.path_ids)}: " if level.path_ids else ""
-    expected = agents.get(agent_path_key(level.path_ids))
-    if expected is not None and expected != agent.name:
-        raise ContinuationImportError(
-            f"{where}agents says {expected!r}, but the calls lead to agent {agent.name!r}"
-        )
-    unknown = _called_names(level.data) - _tool_names(agent)
-    if unknown:
-        raise ContinuationImportError(
-            f"{where}agent {agent.name!r} has no tool {sorted(unknown)[0]!r}"
-        )
-    _check_turn(level.data, where)
-    flags = {p["id"]: p["approved"] for p in level.data.get("processed") or []}
-    calls = []
-    for position, call in level.calls():
-        here = (*level.path_ids, call["id"])
-        plain = {k: v for k, v in call.items() if k != "continuation"}
-        if agent.find_sub_agent(call["function"]["name"]) is not None:
-            resume = nested.get(position)
-            calls.append(ResumeCall(tool_call=plain, decision="run", sub_agent=resume))
-            continue
+    def _resume_call(
+        self, agent: Agent, level: Level, call: JsonDict, processed: bool | None
+    ) -> ResumeCall:
         decision: ImportedDecision = "open"
-        if flags.get(call["id"]):
+        if processed:
             # Processed means approved (the prototype's meaning) or needing no approval.
-            decision = "approve" if _needs_approval(agent, call) else "run"
-        if here in decided:
-            approved = decided[here]
+            decision = "approve" if needs_approval(agent, call) else "run"
+        here = (*level.path_ids, call["id"])
+        if here in self.decided:
+            approved = self.decided[here]
             decision = "open" if approved is None else "approve" if approved else "reject"
-        calls.append(ResumeCall(tool_call=plain, decision=decision))
-    return ResumePoint(messages=level.data["messages"], calls=calls)
+        if decision in ("approve", "reject"):
+            return ResumeCall(
+                tool_call=call, decision=decision, approver=self.approver, reason=self.reason
+            )
+        return ResumeCall(tool_call=call, decision=decision)
+
+
+def _import(
+    data: Any,
+    agent: str | None,
+    key: bytes | None,
+    allow_unsealed: bool,
+    resumed_by: str | None,
+    source: str | None,
+) -> ImportedContinuation:
+    check_values(data)
+    raw = _as_output(data)
+    parsed = parse_agent_output(raw)
+    seal = verify_seal(data, key, required=bool(key) and not allow_unsealed)  # as sealed
+    output = dump_agent_output(parsed)
+    if output["end_reason"] not in ("approval_required", "suspended"):
+        raise ContinuationImportError(
+            f"the run has ended ({output['end_reason']}): there is nothing to resume"
+        )
+    continuation = output["continuation"]
+    fold_levels(continuation, check_level)
+    agents = output.get("agents") or {}
+    levels = _Levels(
+        root=root_agent(continuation, agent or agents.get("")),
+        agents=agents,
+        decided=approval_decisions(continuation, output.get("approval_info") or []),
+        approver=resumed_by,
+        reason=f"{IMPORT_REASON} {source}" if source else IMPORT_REASON,
+    )
+    resume = fold_levels(continuation, levels.resume_point)
+    history = parsed.decisions or []
+    sealed = seal is SealStatus.VALID
+    resume.decisions = [record.to_record() for record in history] if sealed else []
+    return ImportedContinuation(
+        agent=levels.root.name,
+        resume=resume,
+        seal=seal,
+        allow_unsealed=allow_unsealed,
+        resumed_by=resumed_by,
+        source=source,
+        dropped_decisions=0 if sealed else len(history),
+    )
 
 
 def import_continuation(
-    data: Any, agent: str | None = None, key: bytes | None = None
+    data: Any,
+    agent: str | None = None,
+    key: bytes | None = None,
+    *,
+    allow_unsealed: bool = False,
+    resumed_by: str | None = None,
+    source: str | None = None,
 ) -> ImportedContinuation:
     """Check a continuation file's content and turn it into the state to resume from.
 
@@ -207,29 +174,17 @@ def import_continuation(
             or ours), or the prototype's resume input `{"continuation", "approval_info"}`.
         agent: The root agent's name; by default the file's `agents`, else the one registered
             agent whose tools fit.
-        key: The seal key; a sealed file is refused without it or if it does not match.
+        key: The seal key. A sealed file is refused without it or if it does not match; with
+            it, an unsealed file (no `seal`, or `null`) is refused unless `allow_unsealed`.
+        allow_unsealed: Accept an unsealed file although a key is configured. Its `decisions`
+            record is left out of the run, as is any unsealed file's.
+        resumed_by: Who resumes, recorded as the approver of each decision the file applies.
+        source: Where the file came from, e.g. its name, recorded in those decisions' reason.
 
     Raises:
-        ContinuationImportError: The file cannot be resumed; the message says why.
+        ContinuationImportError: The file cannot be resumed; the message, one line, says why.
     """
-    raw = _as_output(data)
     try:
-        parsed = parse_agent_output(raw)
-        seal = verify_seal(raw, key)
+        return _import(data, agent, key, allow_unsealed, resumed_by, source)
     except (ContinuationFormatError, SealError) as error:
         raise ContinuationImportError(str(error)) from None
-    output = dump_agent_output(parsed)
-    if output["end_reason"] not in ("approval_required", "suspended"):
-        raise ContinuationImportError(
-            f"the run has ended ({output['end_reason']}): there is nothing to resume"
-        )
-    continuation = output["continuation"]
-    agents = output.get("agents") or {}
-    root = _root_agent(continuation, agent or agents.get(""))
-    decided = _decisions(continuation, output.get("approval_info") or [])
-    resume = fold_levels(
-        continuation, lambda level, nested: _resume_point(level, nested, root, decided, agents)
-    )
-    history = [d.to_record() for d in parsed.decisions or []]
-    resume.decisions = history
-    return ImportedContinuation(agent=root.name, resume=resume, seal=seal)

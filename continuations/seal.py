@@ -1,18 +1,15 @@
-"""Integrity seal of an exported agent output: an HMAC over everything except the decisions.
+"""Integrity seal of an exported agent output: an HMAC over everything but the open verdicts.
 
 Configure the key with the environment variable `CONTINUATION_SEAL_KEY` (any string; use a
 long random one, e.g. `python -c "import secrets; print(secrets.token_hex(32))"`). The
 exporter seals with it and the importer verifies with it; without it, outputs go unsealed.
 
 The HMAC-SHA256 covers a canonical JSON form of the output (sorted keys, compact separators,
-UTF-8, non-ASCII kept) from which the decisions are left out: the top-level `seal` and
-`decisions` keys, and the `approved` flag of every `approval_info` entry and of every
-`processed` entry, at every depth of nested continuations. A person can therefore approve or
-reject after export without breaking the seal, while a change to any message, tool call, its
-arguments, or the paths of `approval_info` does break it.
-
-The `decisions` list is not sealed: it is a record of decisions already taken, and an
-importer must not take new decisions (or edited arguments) from it.
+UTF-8, non-ASCII kept) from which only the seal itself and the verdicts a person may set after
+export are left out: the `approved` flag of every `approval_info` entry and of every `processed`
+entry, at every depth of nested continuations. A person can therefore approve or reject after
+export without breaking the seal, while a change to any message, tool call, its arguments, the
+paths of `approval_info`, or the `decisions` record (who decided what earlier) does break it.
 """
 
 from __future__ import annotations
@@ -67,8 +64,8 @@ def _drop_approved(entry: Any) -> Any:
 
 
 def canonical_bytes(output: JsonDict) -> bytes:
-    """The bytes the seal covers: the output without its decisions, as canonical JSON."""
-    covered = {key: value for key, value in output.items() if key not in ("seal", "decisions")}
+    """The bytes the seal covers: the output without its seal and verdicts, as canonical JSON."""
+    covered = {key: value for key, value in output.items() if key != "seal"}
     if isinstance(covered.get("continuation"), dict):
         covered["continuation"] = fold_levels(covered["continuation"], _without_flags)
     if isinstance(covered.get("approval_info"), list):
@@ -117,7 +114,10 @@ def verify_seal(output: JsonDict, key: bytes | None, *, required: bool = False) 
     seal = output.get("seal")
     if seal is None:
         if required:
-            raise SealError("the continuation is unsealed, and a seal is required")
+            raise SealError(
+                "the continuation is unsealed, and a seal is required: resume it only by "
+                "allowing unsealed files explicitly (--allow-unsealed)"
+            )
         return SealStatus.UNSEALED
     if not isinstance(seal, dict) or seal.get("alg") != SEAL_ALGORITHM:
         raise SealError(f"unsupported seal {seal!r}: expected alg {SEAL_ALGORITHM!r}")

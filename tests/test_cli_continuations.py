@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
+from agent_runs import IMPORT_MEMO
 from helpers import one_error_line, running_worker, wait_for_pending
 from test_example_agents import PROMPT
+
+
+async def _memo(env: WorkflowEnvironment, workflow_id: str) -> Any:
+    description = await env.client.get_workflow_handle(workflow_id).describe()
+    return (await description.memo())[IMPORT_MEMO]
 
 
 async def test_export_then_resume_a_decided_file(
@@ -30,10 +39,47 @@ async def test_export_then_resume_a_decided_file(
 
         exported["approval_info"][0]["approved"] = True
         file.write_text(json.dumps(exported))
-        code, out, _ = await starter("resume", str(file), "--id", f"{workflow_id}-moved")
-        assert (code, out) == (0, f"{workflow_id}-moved\n")
-        code, out, _ = await starter("result", f"{workflow_id}-moved", "--json")
-        assert json.loads(out)["end_reason"] == "completed"
+        moved = f"{workflow_id}-moved"
+        code, out, _ = await starter("resume", str(file), "--id", moved, "--approver", "carol")
+        assert (code, out) == (0, f"{moved}\n")
+        code, out, _ = await starter("result", moved, "--json")
+        finished = json.loads(out)
+        assert finished["end_reason"] == "completed"
+        [decision] = finished["decisions"]
+        assert (decision["approver"], decision["reason"]) == (
+            "carol",
+            "decided in the imported continuation run.json",
+        )
+        assert await _memo(dev_server_env, moved) == {
+            "sealed": True,
+            "allow_unsealed": False,
+            "resumed_by": "carol",
+            "source": "run.json",
+            "dropped_decisions": 0,
+        }
+        code, _, err = await starter("resume", str(file), "--id", workflow_id)  # still waits
+        assert code == 1
+        assert f"a workflow with ID '{workflow_id}' already exists" in one_error_line(err)
+
+        # With the key set, a file without its seal runs only when that is asked for, and
+        # the run says so; the resumer is the OS user unless --approver says otherwise.
+        seal = exported.pop("seal")
+        file.write_text(json.dumps(exported))
+        code, _, err = await starter("resume", str(file), "--id", f"{workflow_id}-unsealed")
+        assert code == 1 and "unsealed, and a seal is required" in one_error_line(err)
+        unsealed = f"{workflow_id}-allowed"
+        code, out, _ = await starter("resume", str(file), "--id", unsealed, "--allow-unsealed")
+        assert (code, out) == (0, f"{unsealed}\n")
+        code, out, _ = await starter("result", unsealed, "--json")
+        [decision] = json.loads(out)["decisions"]
+        assert decision["approver"] == getpass.getuser()
+        memo = await _memo(dev_server_env, unsealed)
+        assert (memo["sealed"], memo["allow_unsealed"]) == (False, True)
+        exported["seal"] = None  # a null seal is no seal either
+        file.write_text(json.dumps(exported))
+        code, _, err = await starter("resume", str(file), "--id", f"{workflow_id}-null")
+        assert code == 1 and "unsealed, and a seal is required" in one_error_line(err)
+        exported["seal"] = seal
 
         exported["continuation"]["resume_request"][0]["continuation"]["resume_request"][0][
             "function"
@@ -60,7 +106,7 @@ async def test_export_without_key_says_unsealed_and_bad_files_are_one_line(
     not_json = tmp_path / "not.json"
     not_json.write_text("{oops")
     code, _, err = await starter("resume", str(not_json))
-    assert code == 1 and "is not JSON" in one_error_line(err)
+    assert code == 1 and f"{not_json}: not JSON" in one_error_line(err)
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"continuation": {"messages": []}, "end_reason": "nope"}))
     code, _, err = await starter("resume", str(wrong))

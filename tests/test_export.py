@@ -8,11 +8,13 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_runs import export_run
+from agent_runs import export_run, resume_run
 from continuation_cases import DIRECTOR_PROMPT, SCRIPTS, director_agent
 from continuations import parse_agent_output
 from helpers import running_worker, start_agent, wait_for_pending
+from payloads import ApprovalDecision
 from prototype_agent import from_definition
+from workflows import AgentWorkflow
 
 GOLDEN = Path(__file__).parent / "golden"
 OUR_KEYS = ("format_version", "agents", "decisions")
@@ -38,8 +40,12 @@ async def test_export_of_a_three_level_tree_matches_the_prototype(
         "call_director_agent_0_0/call_hr_agent_0_1": "account_agent",
     }
     assert exported["decisions"] == []
-    # Without our additions, the export is what the prototype returns at the same point.
+    # Without our additions, the export is what the prototype returns at the same point, but
+    # for the waiting call's verdict: null (open) where the prototype writes false.
     golden = json.loads((GOLDEN / "prototype_three_level_approval_required.json").read_text())
+    [entry] = golden["approval_info"]
+    assert entry["approved"] is False
+    entry["approved"] = None
     assert {k: v for k, v in exported.items() if k not in OUR_KEYS} == golden
 
 
@@ -57,3 +63,30 @@ async def test_prototype_rules_finish_an_approved_export(
     )
     assert output["end_reason"] == "completed"
     assert output["result"] == "HR has onboarded stzhang."
+
+
+async def test_an_untouched_export_resumes_waiting_for_the_same_call(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SCRIPTS):
+        original = await start_agent(client, task_queue, "director_agent", DIRECTOR_PROMPT)
+        [waiting] = await wait_for_pending(original)
+        exported = json.loads(json.dumps(await export_run(client, original.id)))
+        await original.terminate("moved elsewhere")
+        [entry] = exported["approval_info"]
+        assert entry["approved"] is None  # open: no decision was taken
+        # The workflow's own view of what waits is unchanged: unprocessed, not null.
+        assert waiting["approved"] is False
+
+        resumed = await resume_run(client, exported, task_queue=task_queue)
+        [again] = await wait_for_pending(resumed)
+        assert again["path_ids"] == entry["path_ids"]
+        await resumed.signal(
+            AgentWorkflow.approve, ApprovalDecision(path_ids=again["path_ids"], approver="gina")
+        )
+        output = await resumed.result()
+    assert output.end_reason == "completed"
+    assert output.result == "HR has onboarded stzhang."
+    [decision] = output.decisions
+    assert (decision.approved, decision.approver) == (True, "gina")

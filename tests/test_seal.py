@@ -65,17 +65,66 @@ def test_decisions_may_be_set_after_sealing(sealed: dict[str, Any]):
         entry["approved"] = True
     sealed["continuation"]["processed"][0]["approved"] = True
     nested(sealed)["processed"][0]["approved"] = True
-    sealed["decisions"] = [
-        {
-            "tool_call_id": "call_account_agent_1_0",
-            "paths": ["account_agent_tool", "authorize_account"],
-            "path_ids": ["call_hr_agent_0_1", "call_account_agent_1_0"],
-            "approved": True,
-            "approver": "alice",
-            "decided_at": "2026-11-27T12:00:00+00:00",
-        }
-    ]
     assert verify_seal(sealed, KEY) is SealStatus.VALID
+    for entry in sealed["approval_info"]:
+        entry["approved"] = None  # open again: null is a verdict a person may set too
+    assert verify_seal(sealed, KEY) is SealStatus.VALID
+
+
+EARLIER = {
+    "tool_call_id": "call_account_agent_0_0",
+    "paths": ["account_agent_tool", "create_account"],
+    "path_ids": ["call_hr_agent_0_1", "call_account_agent_0_0"],
+    "approved": False,
+    "approver": "alice",
+    "decided_at": "2026-11-27T12:00:00+00:00",
+}
+
+
+@pytest.fixture
+def sealed_with_history() -> dict[str, Any]:
+    """The HR output sealed with a record of an earlier decision."""
+    output = golden("prototype_hr_approval_required.json")
+    return seal_output({**output, "decisions": [dict(EARLIER)]}, KEY)
+
+
+def _forge_an_approval(output: dict[str, Any]) -> None:
+    output["decisions"].append(
+        {**EARLIER, "approved": True, "approver": "security-officer", "tool_call_id": "x"}
+    )
+
+
+def _edit_the_approver(output: dict[str, Any]) -> None:
+    output["decisions"][0]["approver"] = "security-officer"
+
+
+def _flip_the_decision(output: dict[str, Any]) -> None:
+    output["decisions"][0]["approved"] = True
+
+
+def _drop_the_record(output: dict[str, Any]) -> None:
+    output["decisions"] = []
+
+
+HISTORY_EDITS: dict[str, Edit] = {
+    "forge an approval by security-officer": _forge_an_approval,
+    "edit who decided": _edit_the_approver,
+    "flip an earlier decision": _flip_the_decision,
+    "drop the record": _drop_the_record,
+}
+
+
+def test_the_decisions_record_is_sealed(sealed_with_history: dict[str, Any]):
+    assert verify_seal(sealed_with_history, KEY) is SealStatus.VALID
+
+
+@pytest.mark.parametrize("edit", HISTORY_EDITS.values(), ids=HISTORY_EDITS.keys())
+def test_editing_the_decisions_record_breaks_the_seal(
+    sealed_with_history: dict[str, Any], edit: Edit
+):
+    edit(sealed_with_history)
+    with pytest.raises(SealError, match="does not match"):
+        verify_seal(sealed_with_history, KEY)
 
 
 def test_flags_at_depth_three_are_decisions_too():
@@ -170,8 +219,9 @@ def test_unsealed_input_reports_unsealed():
     output = golden("prototype_hr_approval_required.json")
     assert verify_seal(output, KEY) is SealStatus.UNSEALED
     assert verify_seal(output, None) == "unsealed"
-    with pytest.raises(SealError, match="unsealed, and a seal is required"):
+    with pytest.raises(SealError, match="unsealed, and a seal is required.*--allow-unsealed"):
         verify_seal(output, KEY, required=True)
+    assert verify_seal({**output, "seal": None}, KEY) is SealStatus.UNSEALED
 
 
 def test_empty_key_refused():

@@ -1,0 +1,94 @@
+"""Which registered agent each level of a continuation belongs to, and what its calls need."""
+
+from __future__ import annotations
+
+import pydantic
+
+from agent_definitions import Agent, UnknownAgentError, get_agent, registered_agents
+from continuations._checks import call_arguments, where
+from continuations._errors import ContinuationImportError
+from continuations._tree import Level
+from continuations.format import agent_path_key
+from payloads import JsonDict
+
+
+def _called_names(level: JsonDict) -> set[str]:
+    names = {
+        tc["function"]["name"]
+        for m in level["messages"]
+        if m.get("role") == "assistant"
+        for tc in m.get("tool_calls") or []
+    }
+    return names | {c["function"]["name"] for c in level.get("resume_request") or []}
+
+
+def _tool_names(agent: Agent) -> set[str]:
+    return {t.name for t in agent.tools} | {a.tool_name for a in agent.sub_agents}
+
+
+def root_agent(continuation: JsonDict, named: str | None) -> Agent:
+    """The named agent, or the one registered agent whose tools cover every call at the root.
+
+    Raises:
+        ContinuationImportError: No such agent, or no single one fits.
+    """
+    if named:
+        try:
+            return get_agent(named)
+        except UnknownAgentError as error:
+            raise ContinuationImportError(str(error)) from None
+    called = _called_names(continuation)
+    fits = [a for a in map(get_agent, registered_agents()) if called <= _tool_names(a)]
+    first = continuation["messages"][0] if continuation["messages"] else {}
+    same_instructions = [a for a in fits if a.instructions == first.get("content")]
+    if len(same_instructions) == 1 or len(fits) == 1:
+        return (same_instructions or fits)[0]
+    calls = ", ".join(sorted(called)) or "no tools"
+    if not fits:
+        raise ContinuationImportError(f"no registered agent has the tools it calls ({calls})")
+    names = ", ".join(a.name for a in fits)
+    raise ContinuationImportError(f"several agents fit ({names}): name the agent to resume")
+
+
+def level_agent(root: Agent, level: Level, agents: dict[str, str]) -> Agent:
+    """The agent of a level: the sub-agents named by its path's tool names, from the root.
+
+    Raises:
+        ContinuationImportError: A name on the path is not a sub-agent, the file's `agents`
+            names another agent, or the level calls a tool its agent does not have.
+    """
+    agent = root
+    for depth, name in enumerate(level.paths):
+        sub_agent = agent.find_sub_agent(name)
+        if sub_agent is None:
+            at = where(level.path_ids[:depth])
+            if agent.find_tool(name) is None:
+                raise ContinuationImportError(f"{at}agent {agent.name!r} has no tool {name!r}")
+            raise ContinuationImportError(
+                f"{at}call {level.path_ids[depth]!r} nests a continuation, but {name!r} is "
+                "a tool, not a sub-agent"
+            )
+        agent = sub_agent
+    at = where(level.path_ids)
+    expected = agents.get(agent_path_key(level.path_ids))
+    if expected is not None and expected != agent.name:
+        raise ContinuationImportError(
+            f"{at}agents says {expected!r}, but the calls lead to agent {agent.name!r}"
+        )
+    unknown = _called_names(level.data) - _tool_names(agent)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ContinuationImportError(f"{at}agent {agent.name!r} has no tool {name!r}")
+    return agent
+
+
+def needs_approval(agent: Agent, call: JsonDict) -> bool:
+    """Whether the agent's tool asks a person before running this call, as the run would."""
+    tool = agent.find_tool(call["function"]["name"])
+    arguments = call_arguments(call)
+    if tool is None or not isinstance(arguments, dict):
+        return False  # the run will answer the model that its arguments are not usable
+    try:
+        return tool.requires_approval(tool.validate_arguments(arguments))
+    except pydantic.ValidationError:
+        return False  # the run will answer the model that its arguments do not fit
