@@ -28,6 +28,12 @@ from agent_definitions._suspension import (
     TokenBudget,
 )
 from agent_definitions._tool import ApprovalPredicate, Tool, tool
+from agent_definitions._tool_context import (
+    NotInToolCallError,
+    ToolCallContext,
+    current_tool_call,
+    tool_call_context,
+)
 
 __all__ = [
     "AGENT_MODULES_ENV",
@@ -42,16 +48,20 @@ __all__ = [
     "LoadedAgents",
     "LoopStatus",
     "MaxDuration",
+    "NotInToolCallError",
     "RejectPolicy",
     "SuspensionPolicy",
     "TokenBudget",
     "Tool",
+    "ToolCallContext",
     "UnknownAgentError",
     "agent_module_names",
     "agents_registered_by",
+    "current_tool_call",
     "get_agent",
     "load_agent_modules",
     "register",
     "registered_agents",
     "tool",
+    "tool_call_context",
 ]
