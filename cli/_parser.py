@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 
 from cli import _commands, _continuations, _demo
 from connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
+from payloads import RunOptions
 
 
 def _connection_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -40,6 +42,34 @@ def _decision_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    """A timeout in seconds: a number above 0 that a `timedelta` can hold."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not seconds > 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"give a number of seconds above 0, not {text!r}")
+    try:
+        timedelta(seconds=seconds)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{text!r} seconds is too long") from None
+    return seconds
+
+
+def _timeout_flags(parser: argparse.ArgumentParser) -> None:
+    for flag, field in _commands.TIMEOUT_FLAGS.items():
+        info = RunOptions.model_fields[field]
+        described = (info.description or "").rstrip(".")
+        parser.add_argument(
+            flag,
+            dest=field,
+            type=_seconds,
+            metavar="SECONDS",
+            help=f"{described[:1].lower()}{described[1:]} (default: {info.default:g})",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `starter.py`; each subcommand sets `command` to its coroutine function."""
     parser = argparse.ArgumentParser(
@@ -61,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when a suspension policy fires, end with the continuation (see `export`)",
     )
+    _timeout_flags(start)
     start.add_argument(
         "--wait",
         action="store_true",
