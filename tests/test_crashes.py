@@ -83,6 +83,7 @@ class Ledger:
         )
 
     def assert_ran_once(self, keys: set[str]) -> None:
+        """Each of these calls started once and finished once."""
         for key in keys:
             assert len(self.entries(key, "start")) == len(self.entries(key, "done")) == 1, (
                 key,
