@@ -13,6 +13,11 @@ EndReason = Literal["completed", "rejected_tool_calls", "error", "approval_requi
 # How an imported unanswered call goes on: wait for a person, as decided, or just run.
 ImportedDecision = Literal["open", "approve", "reject", "run"]
 
+# Bounds of the run options: larger values cannot be scheduled or are surely mistakes.
+MAX_SECONDS = 30 * 24 * 3600
+MAX_HISTORY_EVENTS = 40_000  # Temporal ends a run at 51,200 events
+MAX_TURNS = 1_000_000
+
 # Temporal refuses a payload over 2 MiB by default; keep a margin for the envelope.
 PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024 - 64 * 1024
 
@@ -50,23 +55,33 @@ class RunOptions(BaseModel):
     history_event_limit: int = Field(
         2000,
         gt=100,
+        le=MAX_HISTORY_EVENTS,
         description="Continue-as-new past this many events: at a turn boundary, or while "
         "every open call waits for a person.",
     )
     max_turns: int | None = Field(
-        None, gt=0, description="Overrides every agent's `max_turns` for the whole tree."
+        None,
+        gt=0,
+        le=MAX_TURNS,
+        description="Overrides every agent's `max_turns` for the whole tree.",
     )
     model_timeout_seconds: float = Field(
-        300, gt=0, description="Start-to-close timeout of one model call attempt."
+        300, gt=0, le=MAX_SECONDS, description="Start-to-close timeout of one model call attempt."
     )
     model_heartbeat_seconds: float = Field(
-        30, gt=0, description="A model call whose worker is silent this long is retried."
+        30,
+        gt=0,
+        le=MAX_SECONDS,
+        description="A model call whose worker is silent this long is retried.",
     )
     tool_timeout_seconds: float = Field(
-        300, gt=0, description="Start-to-close timeout of one tool call attempt."
+        300, gt=0, le=MAX_SECONDS, description="Start-to-close timeout of one tool call attempt."
     )
     tool_heartbeat_seconds: float = Field(
-        30, gt=0, description="A tool call whose worker is silent this long is retried."
+        30,
+        gt=0,
+        le=MAX_SECONDS,
+        description="A tool call whose worker is silent this long is retried.",
     )
 
 

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities._heartbeat import heartbeating
 from activities._registry import registered_agent
+from agent_definitions import ToolCallContext, tool_call_context
 from payloads import JsonDict, validation_problems
 
 
@@ -33,9 +34,27 @@ class ToolCallOutput(pydantic.BaseModel):
     content: str
 
 
+def _call_context(input: ToolCallInput) -> ToolCallContext:
+    """What the tool may read through `agent_definitions.current_tool_call()`."""
+    info = activity.info()
+    # Calls scheduled before the workflow set keys have none: the workflow run's ID and the
+    # activity's ID are as stable across retries, and as unique.
+    key = (
+        input.idempotency_key
+        or f"{info.workflow_run_id or info.activity_run_id}/{info.activity_id}"
+    )
+    return ToolCallContext(
+        idempotency_key=key, attempt=info.attempt, agent=input.agent, tool=input.tool
+    )
+
+
 @activity.defn(name="run_tool")
 async def run_tool(input: ToolCallInput) -> ToolCallOutput:
-    """Run a tool of a registered agent and return its result as text for the model."""
+    """Run a tool of a registered agent and return its result as text for the model.
+
+    While it runs, the tool can read its call's idempotency key and attempt number with
+    `agent_definitions.current_tool_call()`.
+    """
     tool = registered_agent(input.agent).find_tool(input.tool)
     if tool is None:
         raise ApplicationError(
@@ -52,10 +71,12 @@ async def run_tool(input: ToolCallInput) -> ToolCallOutput:
             type="InvalidToolArguments",
             non_retryable=True,
         ) from error
-    async with heartbeating():
-        if inspect.iscoroutinefunction(tool.function):
-            result = await tool.function(**arguments)
-        else:
-            result = await asyncio.to_thread(tool.function, **arguments)
+    # `asyncio.to_thread` copies the context, so sync tools see the call as async ones do.
+    with tool_call_context(_call_context(input)):
+        async with heartbeating():
+            if inspect.iscoroutinefunction(tool.function):
+                result = await tool.function(**arguments)
+            else:
+                result = await asyncio.to_thread(tool.function, **arguments)
     content = result if isinstance(result, str) else json.dumps(result, default=str)
     return ToolCallOutput(content=content)

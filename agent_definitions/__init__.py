@@ -29,6 +29,12 @@ from agent_definitions._suspension import (
     TokenBudget,
 )
 from agent_definitions._tool import ApprovalPredicate, Tool, tool
+from agent_definitions._tool_context import (
+    NotInToolCallError,
+    ToolCallContext,
+    current_tool_call,
+    tool_call_context,
+)
 
 __all__ = [
     "AGENT_MODULES_ENV",
@@ -44,16 +50,20 @@ __all__ = [
     "LoopStatus",
     "MaxDuration",
     "MaxTurns",
+    "NotInToolCallError",
     "RejectPolicy",
     "SuspensionPolicy",
     "TokenBudget",
     "Tool",
+    "ToolCallContext",
     "UnknownAgentError",
     "agent_module_names",
     "agents_registered_by",
+    "current_tool_call",
     "get_agent",
     "load_agent_modules",
     "register",
     "registered_agents",
     "tool",
+    "tool_call_context",
 ]

@@ -19,6 +19,14 @@ from continuations import run_output_to_json
 from payloads import AgentWorkflowInput, DecideInput, RunOptions
 from workflows import AgentWorkflow
 
+# `start` flags for the run's activity timeouts, and the `RunOptions` field each one sets.
+TIMEOUT_FLAGS = {
+    "--model-timeout": "model_timeout_seconds",
+    "--model-heartbeat-timeout": "model_heartbeat_seconds",
+    "--tool-timeout": "tool_timeout_seconds",
+    "--tool-heartbeat-timeout": "tool_heartbeat_seconds",
+}
+
 
 def default_approver() -> str | None:
     """The OS user name, recorded as who decided unless `--approver` says otherwise."""
@@ -68,9 +76,10 @@ async def start(args: argparse.Namespace) -> int:
     except UnknownAgentError as error:
         raise CliError(str(error)) from None
     client = await client_for(args)
-    if args.max_turns is not None and args.max_turns < 1:
-        raise CliError("--max-turns must be at least 1")
-    options = RunOptions(exit_on_suspend=args.exit_on_suspend, max_turns=args.max_turns)
+    timeouts = {f: getattr(args, f) for f in TIMEOUT_FLAGS.values() if getattr(args, f) is not None}
+    options = RunOptions.model_validate(
+        {"exit_on_suspend": args.exit_on_suspend, "max_turns": args.max_turns, **timeouts}
+    )
     run = await start_run(
         client, args.agent, args.prompt, args.task_queue, args.id, args.model, options
     )

@@ -6,6 +6,7 @@ import argparse
 
 from cli import _commands, _continuations, _demo
 from connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
+from payloads import MAX_SECONDS, RunOptions
 
 
 def _connection_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -40,6 +41,43 @@ def _decision_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    """A timeout in seconds: a number above 0, at most the run options' bound."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not seconds > 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"give a number of seconds above 0, not {text!r}")
+    if seconds > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r} seconds is longer than {MAX_SECONDS}")
+    return seconds
+
+
+def _turns(text: str) -> int:
+    """A turn budget: a whole number of model turns, at least 1."""
+    try:
+        turns = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if turns < 1:
+        raise argparse.ArgumentTypeError(f"give at least 1 turn, not {text!r}")
+    return turns
+
+
+def _timeout_flags(parser: argparse.ArgumentParser) -> None:
+    for flag, field in _commands.TIMEOUT_FLAGS.items():
+        info = RunOptions.model_fields[field]
+        described = (info.description or "").rstrip(".")
+        parser.add_argument(
+            flag,
+            dest=field,
+            type=_seconds,
+            metavar="SECONDS",
+            help=f"{described[:1].lower()}{described[1:]} (default: {info.default:g})",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `starter.py`; each subcommand sets `command` to its coroutine function."""
     parser = argparse.ArgumentParser(
@@ -61,9 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when a suspension policy fires, end with the continuation (see `export`)",
     )
+    _timeout_flags(start)
     start.add_argument(
         "--max-turns",
-        type=int,
+        type=_turns,
         metavar="N",
         help="suspend each agent after N model turns (default: each agent's max_turns, 50)",
     )

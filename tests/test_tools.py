@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 from datetime import date
@@ -14,7 +15,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities import ToolCallInput, run_tool
-from agent_definitions import Agent, register, tool
+from agent_definitions import (
+    Agent,
+    NotInToolCallError,
+    ToolCallContext,
+    current_tool_call,
+    register,
+    tool,
+    tool_call_context,
+)
 
 
 @tool
@@ -73,10 +82,32 @@ def weekday(day: date) -> str:
     return day.strftime("%A")
 
 
+@tool
+def sync_call_context() -> dict[str, Any]:
+    """The call as a sync tool (run in a thread) sees it."""
+    return dataclasses.asdict(current_tool_call())
+
+
+@tool
+async def async_call_context() -> dict[str, Any]:
+    """The call as an async tool sees it."""
+    await asyncio.sleep(0)
+    return dataclasses.asdict(current_tool_call())
+
+
 AGENT = Agent(
     name="tools-test",
     instructions="Use tools.",
-    tools=[search_orders, transfer_money, delete_everything, which_thread, today, weekday],
+    tools=[
+        search_orders,
+        transfer_money,
+        delete_everything,
+        which_thread,
+        today,
+        weekday,
+        sync_call_context,
+        async_call_context,
+    ],
 )
 register(AGENT)
 
@@ -84,6 +115,46 @@ register(AGENT)
 async def _run(name: str, **arguments: Any) -> str:
     call = ToolCallInput(agent=AGENT.name, tool=name, arguments=arguments)
     return (await ActivityEnvironment().run(run_tool, call)).content
+
+
+@pytest.mark.parametrize("name", ["sync_call_context", "async_call_context"])
+async def test_a_tool_reads_its_idempotency_key_and_attempt(name: str) -> None:
+    environment = ActivityEnvironment()
+    environment.info = dataclasses.replace(environment.info, attempt=3)
+    call = ToolCallInput(agent=AGENT.name, tool=name, arguments={}, idempotency_key="wf/2/call_a")
+    output = await environment.run(run_tool, call)
+    assert json.loads(output.content) == {
+        "idempotency_key": "wf/2/call_a",
+        "attempt": 3,
+        "agent": AGENT.name,
+        "tool": name,
+    }
+    with pytest.raises(NotInToolCallError):
+        current_tool_call()  # the activity's context does not leak out of it
+
+
+async def test_a_call_without_a_key_gets_one_stable_across_attempts() -> None:
+    environment = ActivityEnvironment()
+    call = ToolCallInput(agent=AGENT.name, tool="sync_call_context", arguments={})
+    first = json.loads((await environment.run(run_tool, call)).content)
+    environment.info = dataclasses.replace(environment.info, attempt=2)
+    second = json.loads((await environment.run(run_tool, call)).content)
+    info = environment.info
+    assert first["idempotency_key"] == second["idempotency_key"]
+    assert first["idempotency_key"] == f"{info.workflow_run_id}/{info.activity_id}"
+
+
+def test_current_tool_call_outside_a_tool_call_says_so() -> None:
+    with pytest.raises(NotInToolCallError, match=r"only inside a tool function"):
+        current_tool_call()
+
+
+def test_a_tools_own_test_can_set_the_call() -> None:
+    context = ToolCallContext(idempotency_key="k", attempt=1, agent=AGENT.name, tool="t")
+    with tool_call_context(context):
+        assert sync_call_context.function()["idempotency_key"] == "k"
+    with pytest.raises(NotInToolCallError):
+        current_tool_call()
 
 
 def test_schema_from_hints_and_docstring() -> None:
