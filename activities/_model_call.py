@@ -142,4 +142,12 @@ class ModelActivities:
         problem = payload_problem("the model's reply", output)
         if problem:  # Temporal would refuse to record it, on every attempt
             raise ApplicationError(problem, type="PayloadTooLarge", non_retryable=True)
+        try:  # what the workflow could not decode would fail its every task
+            ModelCallOutput.model_validate_json(output.model_dump_json())
+        except (ValueError, RecursionError) as error:
+            raise ApplicationError(
+                f"the model's reply cannot be recorded: {error}",
+                type="ModelReplyUnreadable",
+                non_retryable=True,
+            ) from None
         return output

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from activities._heartbeat import heartbeating
 from activities._registry import registered_agent
 from agent_definitions import ToolCallContext, tool_call_context
-from payloads import JsonDict, validation_problems
+from payloads import JsonDict, payload_problem, validation_problems
 
 
 class ToolCallInput(pydantic.BaseModel):
@@ -78,5 +78,17 @@ async def run_tool(input: ToolCallInput) -> ToolCallOutput:
                 result = await tool.function(**arguments)
             else:
                 result = await asyncio.to_thread(tool.function, **arguments)
-    content = result if isinstance(result, str) else json.dumps(result, default=str)
-    return ToolCallOutput(content=content)
+    # The tool has run: what follows can only fail the same way again, so it is not retried.
+    try:
+        content = result if isinstance(result, str) else json.dumps(result, default=str)
+    except (ValueError, RecursionError) as error:
+        raise ApplicationError(
+            f"the result of tool {input.tool!r} cannot be written as JSON: {error}",
+            type="UnreadableToolResult",
+            non_retryable=True,
+        ) from None
+    output = ToolCallOutput(content=content)
+    problem = payload_problem(f"the result of tool {input.tool!r}", output)
+    if problem:
+        raise ApplicationError(problem, type="PayloadTooLarge", non_retryable=True)
+    return output

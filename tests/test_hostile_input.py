@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -318,4 +319,70 @@ async def test_a_conversation_over_the_payload_limit_ends_with_the_reason(
     assert output.error.startswith("cannot call the model: the conversation is 3.0 MB, over")
     assert output.error.endswith("its messages were left out")  # the output would not fit
     assert output.messages == []
+    assert await task_failures(client, handle.id) == []
+
+
+@tool
+def huge_document() -> str:
+    """Fetch a document over the payload limit."""
+    return "x" * 5_000_000
+
+
+register(Agent(name="hostile_huge", instructions="Read.", tools=[huge_document]))
+
+
+async def test_a_tool_result_over_the_limit_is_an_error_the_model_reads(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    scripts = {"hostile_huge": [{"tool_calls": [tool_call("huge_document")]}, {"content": "ok"}]}
+    async with running_worker(client, task_queue, scripts):
+        handle = await start_agent(client, task_queue, "hostile_huge", "read")
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert tool_results(output)["huge_document"] == (
+        "Error: tool huge_document failed: the result of tool 'huge_document' is 5.0 MB, "
+        "over the 2.0 MB a Temporal payload may carry"
+    )
+    assert await task_failures(client, handle.id) == []
+
+
+async def test_a_model_reply_over_the_limit_ends_the_run(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    with ChatServer(Completion("y" * 3_000_000)) as server:
+        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+            handle = await start_agent(client, task_queue, "hostile_echo", "hi", model=MODEL)
+            output = await handle.result()
+    assert output.end_reason == "error"
+    assert (
+        output.error == "the model's reply is 3.0 MB, over the 2.0 MB a Temporal payload may carry"
+    )
+    assert len(server.requests) == 1  # not retried: it would be as large again
+
+
+@pytest.mark.parametrize(
+    ("workflow_input", "problem"),
+    [
+        ({"agent": 5}, "invalid workflow input: agent: Input should be a valid string"),
+        ("not an object", "invalid workflow input: input: Input should be a valid dictionary"),
+        (
+            {"agent": "hostile_echo", "prompt": "hi", "options": {"max_turns": 0}},
+            "invalid workflow input: options.max_turns: Input should be greater than 0",
+        ),
+        ({"agent": "nobody", "prompt": "hi"}, "unknown agent 'nobody'"),
+    ],
+)
+async def test_a_malformed_workflow_input_ends_the_run_with_the_problem(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, workflow_input: Any, problem: str
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue):
+        handle = await client.start_workflow(
+            "AgentWorkflow", workflow_input, id=f"bad-input-{uuid.uuid4()}", task_queue=task_queue
+        )
+        output = await handle.result()
+    assert output["end_reason"] == "error"
+    assert output["error"].startswith(problem)
     assert await task_failures(client, handle.id) == []

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pydantic
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
@@ -20,6 +21,7 @@ from payloads import (
     PolicyState,
     ResumePoint,
     payload_problem,
+    validation_problems,
 )
 from workflows._calls import call_kind, cause_message, checked_reply, resumed_call
 from workflows._policy_check import fired_policies
@@ -39,19 +41,28 @@ class AgentWorkflow(TurnCalls):
     levels inside sub-agents are passed down.
     """
 
+    # The input is typed `AgentWorkflowInput | Any` so that a malformed one still reaches the
+    # workflow, which ends with the problem, instead of failing every workflow task.
     @workflow.init
-    def __init__(self, input: AgentWorkflowInput) -> None:
-        self._input = input
+    def __init__(self, input: AgentWorkflowInput | Any) -> None:
+        self._input_problem: str | None = None
+        self._agent: Agent | None = None
+        carried: AgentState | None = None
         try:
-            self._agent: Agent | None = get_agent(input.agent)
-        except UnknownAgentError:
-            self._agent = None
+            self._input = AgentWorkflowInput.model_validate(input)
+            if self._input.carried_state is not None:
+                carried = AgentState.model_validate(self._input.carried_state)
+        except pydantic.ValidationError as error:
+            self._input_problem = f"invalid workflow input: {validation_problems(error)}"
+            self._input = AgentWorkflowInput(agent="")
+        if self._input_problem is None:
+            try:
+                self._agent = get_agent(self._input.agent)
+            except UnknownAgentError:
+                self._input_problem = f"unknown agent {self._input.agent!r}"
         # The root draws its tree's secret; sub-agents get it in their input.
-        self._token = input.tree_token or workflow.uuid4().hex
-        if input.carried_state is not None:
-            self._state = AgentState.model_validate(input.carried_state)
-        else:
-            self._state = self._start_state(input)
+        self._token = self._input.tree_token or workflow.uuid4().hex
+        self._state = carried or self._start_state(self._input)
         self._forwarded: set[tuple[str, ...]] = set()
         self._call_tasks: dict[str, asyncio.Task[None]] = {}
         self._stop_reason: str | None = None
@@ -84,10 +95,11 @@ class AgentWorkflow(TurnCalls):
         return state
 
     @workflow.run
-    async def run(self, input: AgentWorkflowInput) -> AgentRunOutput:
+    async def run(self, input: AgentWorkflowInput | Any) -> AgentRunOutput:
         """Loop model → tools until the model answers without tool calls or a call is rejected."""
-        if self._agent is None:
-            return self._output("error", error=f"unknown agent {input.agent!r}")
+        input = self._input
+        if self._input_problem is not None or self._agent is None:
+            return self._output("error", error=self._input_problem)
         if input.prompt is None and input.resume is None and input.carried_state is None:
             return self._output("error", error="give a prompt or a continuation to resume")
         reporter = None

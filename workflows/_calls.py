@@ -52,12 +52,7 @@ def parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:
     """
     if call.kind == "invalid":
         raise ValueError(f"there is no tool named {call.name!r}")
-    try:
-        arguments = json.loads(call.tool_call["function"].get("arguments") or "{}")
-    except json.JSONDecodeError as error:
-        raise ValueError(f"arguments of {call.name} are not valid JSON: {error}") from None
-    if not isinstance(arguments, dict):
-        raise ValueError(f"arguments of {call.name} must be a JSON object")
+    arguments = call.arguments()
     tool = agent.find_tool(call.name)
     if tool is None:
         if not isinstance(arguments.get("prompt"), str):
@@ -96,7 +91,8 @@ def cause_message(error: BaseException) -> str:
     """The innermost cause's message of an activity or child workflow failure."""
     while error.__cause__ is not None:
         error = error.__cause__
-    return str(error)
+    # A failure's own message, without the `Type: ` prefix its str() adds.
+    return getattr(error, "message", None) or str(error)
 
 
 def checked_reply(message: Any, turn: int) -> JsonDict:
@@ -135,7 +131,10 @@ def checked_reply(message: Any, turn: int) -> JsonDict:
         if arguments is None:
             arguments = "{}"
         elif not isinstance(arguments, str):
-            arguments = json.dumps(arguments)  # some servers send an object, not its JSON text
+            try:  # some servers send an object, not its JSON text
+                arguments = json.dumps(arguments)
+            except (TypeError, ValueError, RecursionError):
+                raise ValueError(f"tool_calls[{index}] has arguments that are not JSON") from None
         call_id = call.get("id")
         if not isinstance(call_id, str) or not call_id:
             call_id = f"call_t{turn}_{index}"

@@ -49,13 +49,21 @@ class ToolCallState(BaseModel):
     def name(self) -> str:
         return str(self.tool_call["function"]["name"])
 
-    def arguments(self) -> JsonDict | None:
-        """The arguments the model gave, or None when they are not a JSON object."""
+    def arguments(self) -> JsonDict:
+        """The arguments the model gave.
+
+        Raises:
+            ValueError: They are not a JSON object (or nest too deeply to read).
+        """
         try:
             arguments = json.loads(self.tool_call["function"].get("arguments") or "{}")
-        except json.JSONDecodeError:
-            return None
-        return arguments if isinstance(arguments, dict) else None
+        except json.JSONDecodeError as error:
+            raise ValueError(f"arguments of {self.name} are not valid JSON: {error}") from None
+        except RecursionError:
+            raise ValueError(f"arguments of {self.name} nest too deeply") from None
+        if not isinstance(arguments, dict):
+            raise ValueError(f"arguments of {self.name} must be a JSON object")
+        return arguments
 
 
 class AgentState(BaseModel):
