@@ -25,21 +25,30 @@ class ExportError(RuntimeError):
     """The run has no continuation to export."""
 
 
-async def export_run(client: Client, workflow_id: str, key: bytes | None = None) -> JsonDict:
+async def export_run(
+    client: Client, workflow_id: str, key: bytes | None = None, *, move: bool = False
+) -> JsonDict:
     """The continuation of a run: waiting, suspended, between turns, or exited suspended.
 
     Args:
         client: A client using the pydantic data converter.
         workflow_id: The root workflow's ID.
         key: Seal the export with this key (see `continuations.seal`); unsealed without one.
+        move: End the running run in the same step (the `move_out` update), so the exported
+            continuation is the only live copy; the run's result keeps it too.
 
     Raises:
         ExportError: The run ended without a continuation (completed, rejected or failed).
+        WorkflowUpdateFailedError: The run refused to move out (it is a sub-agent).
     """
     handle = client.get_workflow_handle(workflow_id, result_type=AgentRunOutput)
     description = await handle.describe()
     if description.status == WorkflowExecutionStatus.RUNNING:
-        output: JsonDict = await handle.query(AgentWorkflow.get_continuation)
+        output: JsonDict = await (
+            handle.execute_update(AgentWorkflow.move_out)
+            if move
+            else handle.query(AgentWorkflow.get_continuation)
+        )
     else:
         result = await handle.result()
         if result.continuation is None:

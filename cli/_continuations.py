@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from agent_runs import ExportError, export_run, start_imported
@@ -27,14 +28,17 @@ from workflows import AgentWorkflow
 
 
 async def export(args: argparse.Namespace) -> int:
-    """`export ID [-o FILE]`: write the run's continuation as JSON (sealed when a key is set)."""
+    """`export ID [-o FILE] [--move]`: write the run's continuation as JSON (sealed when a key
+    is set); `--move` ends the run in the same step."""
     client = await client_for(args)
-    await Run.find(client, args.workflow_id)  # one clear line for an unknown ID
+    run = await Run.find(client, args.workflow_id)  # one clear line for an unknown ID
     key = seal_key_from_env()
     try:
-        output = await export_run(client, args.workflow_id, key=key)
+        output = await export_run(client, args.workflow_id, key=key, move=args.move)
     except ExportError as error:
         raise CliError(str(error)) from None
+    except WorkflowUpdateFailedError as error:
+        raise CliError(f"refused: {getattr(error.cause, 'message', None) or error.cause}") from None
     text = json.dumps(output, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -43,6 +47,12 @@ async def export(args: argparse.Namespace) -> int:
     where = f" to {args.output}" if args.output else ""
     seal = "sealed" if key else f"unsealed: set {SEAL_KEY_ENV} to seal exports"
     print(f"exported {output['end_reason']} continuation{where} ({seal})", file=sys.stderr)
+    if args.move and run.running:
+        print(
+            f"moved: run {run.id} has ended with this continuation (also in its result); "
+            "`resume` the file to go on",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -111,6 +121,11 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     exporter = commands.add_parser("export", parents=[common], help="write a run's continuation")
     exporter.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
     exporter.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    exporter.add_argument(
+        "--move",
+        action="store_true",
+        help="end the run in the same step, so the file is its only live copy",
+    )
     exporter.set_defaults(command=export)
 
     resumer = commands.add_parser("resume", parents=[common], help="start a run from a file")

@@ -113,3 +113,35 @@ async def test_export_without_key_says_unsealed_and_bad_files_are_one_line(
     assert code == 1 and "unknown value 'nope'" in one_error_line(err)
     code, _, err = await starter("export", "no-such-run")
     assert code == 1 and "no-such-run" in one_error_line(err)
+
+
+async def test_export_move_ends_the_run_with_its_continuation(
+    dev_server_env, task_queue, starter, tmp_path: Path
+):
+    file = tmp_path / "moved.json"
+    async with running_worker(dev_server_env.client, task_queue):
+        code, out, _ = await starter("start", "hr_agent", PROMPT)
+        workflow_id = out.strip()
+        handle = dev_server_env.client.get_workflow_handle(workflow_id)
+        [entry] = await wait_for_pending(handle)
+        code, _, err = await starter("export", workflow_id, "-o", str(file), "--move")
+        assert code == 0, err
+        assert f"moved: run {workflow_id} has ended" in err
+        moved = json.loads(file.read_text())
+        # The run has ended with the same continuation, and its sub-agent with it.
+        code, out, _ = await starter("result", workflow_id, "--json")
+        assert json.loads(out) == moved
+        [waiting] = moved["approval_info"]
+        assert waiting["path_ids"] == entry["path_ids"] and waiting["approved"] is None
+        code, out, err = await starter("pending", workflow_id)
+        assert "No call waits for a decision" in out
+        code, _, err = await starter("export", workflow_id, "--move")  # nothing left to move
+        assert code == 0 and "moved:" not in err
+        # Resumed untouched, the same call waits again; approved, the run completes.
+        code, out, _ = await starter("resume", str(file), "--id", f"{workflow_id}-2")
+        resumed = dev_server_env.client.get_workflow_handle(f"{workflow_id}-2")
+        [again] = await wait_for_pending(resumed)
+        assert again["path_ids"] == entry["path_ids"]
+        code, out, _ = await starter("approve", f"{workflow_id}-2", "--all")
+        code, out, _ = await starter("result", f"{workflow_id}-2")
+        assert out.startswith("end_reason: completed")
