@@ -21,6 +21,7 @@ from cli._runs import connect_client
 from connection import connect_config
 from payloads import AgentRunOutput, DecideInput, JsonDict
 from plugin import AgentPlugin
+from workflows import decision_signal_input
 
 AGENT = "hr_agent"
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
@@ -29,7 +30,7 @@ DEFAULT_TARGET = "localhost:7233"
 
 def signal_hints(workflow_id: str, entry: JsonDict, target: str, namespace: str) -> list[str]:
     """How a person decides `entry` from the Web UI or a shell."""
-    signal_input = json.dumps({"tool_call_id": call_id(entry)})
+    signal_input = json.dumps(decision_signal_input(entry))
     command = ["temporal", "workflow", "signal", "--workflow-id", workflow_id, "--name", "approve"]
     command += ["--input", signal_input]
     if target != DEFAULT_TARGET:

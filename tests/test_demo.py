@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import socket
@@ -16,7 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from cli import amain
 from cli._demo import run_demo, signal_hints
 from helpers import running_worker
-from workflows import AgentWorkflow
+from workflows import AgentWorkflow, decision_signal_input
+from workflows._decisions import call_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -119,12 +121,18 @@ async def test_demo_keep_waits_for_a_signal(
 
 
 def test_signal_hints_name_a_remote_server_and_namespace():
-    entry = {"paths": ["authorize_account"], "path_ids": ["call_1"]}
+    entry = {
+        "paths": ["authorize_account"],
+        "path_ids": ["call_1"],
+        "tool_call": {"id": "call_1", "function": {"name": "authorize_account", "arguments": "{}"}},
+    }
+    sent = json.dumps(decision_signal_input(entry))
+    assert json.loads(sent) == {"tool_call_id": "call_1", "digest": call_digest(entry["tool_call"])}
     ui, signal_line, command, starter = signal_hints("run-1", entry, "temporal.example:7233", "ns")
     assert ui == "Web UI: open this workflow in your Temporal Web UI."
-    assert signal_line.endswith('with the input {"tool_call_id": "call_1"}')
+    assert signal_line.endswith(f"with the input {sent}")
     assert command.endswith(
         "temporal workflow signal --workflow-id run-1 --name approve "
-        """--input '{"tool_call_id": "call_1"}' --address temporal.example:7233 --namespace ns"""
+        f"--input '{sent}' --address temporal.example:7233 --namespace ns"
     )
     assert starter.endswith("python starter.py approve run-1 call_1")

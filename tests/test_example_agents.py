@@ -19,7 +19,7 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
         [entry] = await wait_for_pending(handle)
         assert entry["paths"] == ["account_agent_tool", "authorize_account"]
         assert entry["approved"] is False
-        leaf_id = entry["path_ids"][-1]
+        leaf_id, digest = entry["path_ids"][-1], entry["digest"]
         assert entry["tool_call"]["id"] == leaf_id
         # The Web UI's "current details" tell a person what waits and what to send.
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
@@ -27,7 +27,7 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
             "Waiting for 1 decision(s):",
             '- account_agent_tool > authorize_account with {"username": "stzhang", '
             '"security_level": 2}: send signal `approve` or `reject` with '
-            f'{{"tool_call_id": "{leaf_id}"}}',
+            f'{{"tool_call_id": "{leaf_id}", "digest": "{digest}"}}',
         ]
         await handle.signal(
             AgentWorkflow.approve, ApprovalDecision(tool_call_id=leaf_id, approver="alice")

@@ -24,6 +24,12 @@ def call_digest(tool_call: JsonDict) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST_LENGTH]
 
 
+def decision_signal_input(entry: JsonDict) -> JsonDict:
+    """What a person sends with `approve` or `reject` for a waiting call (a `pending_approvals`
+    entry): its ID and digest."""
+    return {"tool_call_id": entry["path_ids"][-1], "digest": call_digest(entry["tool_call"])}
+
+
 @dataclass(frozen=True)
 class CheckedDecision:
     """A decision matched to the waiting call it is for, with the digest of that call."""

@@ -6,6 +6,7 @@ import json
 
 from continuations import flatten_approval_info
 from payloads import JsonDict
+from workflows._decisions import decision_signal_input
 
 RESUME_HINT = "send signal `resume` with {}"
 
@@ -25,7 +26,7 @@ def describe_waiting(continuation: JsonDict, pending: list[JsonDict]) -> str:
         call = entry["tool_call"]
         lines.append(
             f"- {' > '.join(entry['paths'])} with {call['function']['arguments']}: send signal "
-            f"`approve` or `reject` with {json.dumps({'tool_call_id': call['id']})}"
+            f"`approve` or `reject` with {json.dumps(decision_signal_input(entry))}"
         )
     for entry in flatten_approval_info(continuation):
         if "tool_call" not in entry:
