@@ -386,3 +386,29 @@ async def test_a_malformed_workflow_input_ends_the_run_with_the_problem(
     assert output["end_reason"] == "error"
     assert output["error"].startswith(problem)
     assert await task_failures(client, handle.id) == []
+
+
+async def test_a_repeated_sub_agent_call_id_starts_both_sub_agents(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    twice = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_0",
+                "type": "function",
+                "function": {"name": "hostile_echo_tool", "arguments": json.dumps({"prompt": p})},
+            }
+            for p in ("first", "second")
+        ],
+    }
+    async with running_worker(client, task_queue, model_activities=FuzzedModel(twice)):
+        handle = await start_agent(client, task_queue, "hostile_boss", "go")
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    answers = [m for m in output.messages if m["role"] == "tool"]
+    assert [m["tool_call_id"] for m in answers] == ["call_0", "call_0_2"]
+    assert [m["content"] for m in answers] == ["done", "done"]  # each sub-agent ran to its end
+    assert await task_failures(client, handle.id) == []
