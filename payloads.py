@@ -154,7 +154,8 @@ class AgentWorkflowInput(BaseModel):
     )
     tree_token: str | None = Field(
         None,
-        description="Set on a sub-agent's run: the secret its tree's internal messages carry.",
+        description="The secret the tree's internal messages carry: set on sub-agents' runs, "
+        "and carried over continue-as-new.",
     )
     resume: ResumePoint | None = Field(None, description="Start from this saved state.")
     carried_state: JsonDict | None = Field(

@@ -412,3 +412,31 @@ async def test_a_repeated_sub_agent_call_id_starts_both_sub_agents(
     assert [m["tool_call_id"] for m in answers] == ["call_0", "call_0_2"]
     assert [m["content"] for m in answers] == ["done", "done"]  # each sub-agent ran to its end
     assert await task_failures(client, handle.id) == []
+
+
+async def test_junk_signals_to_a_root_whose_sub_agent_waits_continue_it_as_new(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, SUB_SCRIPTS):
+        handle = await start_agent(
+            client, task_queue, "hostile_boss", "go", options=RunOptions(history_event_limit=150)
+        )
+        [entry] = await wait_for_pending(handle)
+        [call] = (await handle.query(AgentWorkflow.get_state)).turn_calls
+        for _ in range(200):
+            await handle.signal(AgentWorkflow.approve, {"tool_call_id": "x" * 1000})
+        latest = client.get_workflow_handle(handle.id)
+        async with asyncio.timeout(30):  # the root continues as new; its sub-agent runs on
+            while (await latest.describe()).run_id == handle.first_execution_run_id:
+                await asyncio.sleep(0.1)
+        assert await wait_for_pending(latest) == [entry]
+        child = client.get_workflow_handle(call.child_workflow_id or "")
+        assert (await child.describe()).run_id  # the same sub-agent, still running
+        await latest.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert tool_results(output) == {"hostile_echo_tool": "wired"}
+    [decision] = output.decisions
+    assert decision.path_ids == entry["path_ids"]
+    assert await task_failures(client, handle.id, child.id) == []

@@ -63,7 +63,6 @@ class AgentWorkflow(TurnCalls):
         # The root draws its tree's secret; sub-agents get it in their input.
         self._token = self._input.tree_token or workflow.uuid4().hex
         self._state = carried or self._start_state(self._input)
-        self._forwarded: set[tuple[str, ...]] = set()
         self._call_tasks: dict[str, asyncio.Task[None]] = {}
         self._stop_reason: str | None = None
         self._parking = False
@@ -105,15 +104,12 @@ class AgentWorkflow(TurnCalls):
         reporter = None
         if input.sub_agent_call_id:
             reporter = asyncio.create_task(self._report_to_parent(input.sub_agent_call_id))
-        output = await self._loop_until_moved_out(self._agent)
+        output = _fitting(await self._loop_until_moved_out(self._agent))
         if reporter:
             reporter.cancel()
+        if input.sub_agent_call_id:
+            await self._report_result_to_parent(input.sub_agent_call_id, output)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        problem = payload_problem("the run's output", output)
-        if problem:  # the result still gets through; the messages are in the run's history
-            left_out = f"{problem}: its messages were left out"
-            error = f"{output.error}; {left_out}" if output.error else left_out
-            return output.model_copy(update={"messages": [], "error": error})
         return output
 
     async def _loop_until_moved_out(self, agent: Agent) -> AgentRunOutput:
@@ -217,3 +213,14 @@ def _text(content: Any) -> str:
     if isinstance(content, list):
         return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return content or ""
+
+
+def _fitting(output: AgentRunOutput) -> AgentRunOutput:
+    """The output, without its messages if it would not fit in a payload: the result still
+    gets through, and the messages are in the run's history."""
+    problem = payload_problem("the run's output", output)
+    if not problem:
+        return output
+    left_out = f"{problem}: its messages were left out"
+    error = f"{output.error}; {left_out}" if output.error else left_out
+    return output.model_copy(update={"messages": [], "error": error})

@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError, CancelledError
 
 from continuations import needs_attention, to_output
 from payloads import (
+    AgentRunOutput,
     ApprovalDecision,
     BudgetInput,
     DecideInput,
@@ -38,6 +39,7 @@ from workflows._state import (
     ForwardedResume,
     ParkRequest,
     SubAgentReport,
+    SubAgentResult,
     TreeMessage,
 )
 
@@ -48,7 +50,6 @@ LOGGED_CHARS = 300
 class MessageHandlers(AgentLevel):
     """Signals, the `decide` update and queries; decisions for sub-agents are passed down."""
 
-    _token: str
     _moved_out: JsonDict | None
 
     def _child_handle(self, call_id: str) -> workflow.ExternalWorkflowHandle[Any]:
@@ -103,7 +104,7 @@ class MessageHandlers(AgentLevel):
             )
         else:
             handle = self._child_handle(path_ids[0])
-            self._forwarded.add(tuple(path_ids))
+            self._state.forwarded.append(path_ids)
             self._mark_changed()
             # The digest of what this level showed travels down: the sub-agent refuses the
             # decision if the call it would run is another one.
@@ -256,6 +257,20 @@ class MessageHandlers(AgentLevel):
         call.child_continuation = report.continuation
         self._mark_changed()
 
+    @workflow.signal(name="report_sub_agent_result")
+    def report_sub_agent_result(self, payload: Any) -> None:
+        """Internal: sent by a sub-agent as it ends (a `SubAgentResult`)."""
+        report = self._from_tree(SubAgentResult, payload, "report_sub_agent_result")
+        if report is None:
+            return
+        call = next((c for c in self._state.turn_calls if c.id == report.tool_call_id), None)
+        if call is None or call.status != "running" or call.child_workflow_id != report.child_id:
+            workflow.logger.warning(
+                "ignored result for call %r: no such sub-agent runs", report.tool_call_id
+            )
+            return
+        call.child_output = report.output
+
     @workflow.query(name="pending_approvals")
     def pending_approvals(self) -> list[JsonDict]:
         """Every tool call in the agent tree waiting for a decision, as `approval_info` entries
@@ -271,6 +286,21 @@ class MessageHandlers(AgentLevel):
     def get_state(self) -> AgentState:
         """This agent level's state: messages, the current turn's calls and decisions taken."""
         return self._state
+
+    async def _report_result_to_parent(self, call_id: str, output: AgentRunOutput) -> None:
+        """Send this sub-agent's output to its parent, which may have continued as new since
+        it started this run and so not get the result as a child workflow's."""
+        parent = workflow.info().parent
+        assert parent is not None
+        message = SubAgentResult(
+            token=self._token,
+            tool_call_id=call_id,
+            child_id=workflow.info().workflow_id,
+            output=output,
+        )
+        if payload_problem("the result for the parent", message) is None:
+            handle = workflow.get_external_workflow_handle(parent.workflow_id)
+            await _signal_quietly(handle, MessageHandlers.report_sub_agent_result, message)
 
     async def _report_to_parent(self, call_id: str) -> None:
         """Keep the parent's copy of what this sub-agent waits for up to date."""

@@ -32,12 +32,12 @@ class AgentLevel:
     _input: AgentWorkflowInput
     _agent: Agent | None
     _state: AgentState
-    _forwarded: set[tuple[str, ...]]
     _call_tasks: dict[str, asyncio.Task[None]]
     _stop_reason: str | None
     _parking: bool
     _resume_budget: BudgetInput | None
     _changed: bool
+    _token: str
 
     def _continuation(self) -> JsonDict:
         return build_continuation(self._state)
@@ -45,7 +45,7 @@ class AgentLevel:
     def _decided(self) -> set[tuple[str, ...]]:
         """Paths of calls decided here or passed down, whose owner may not have moved on yet."""
         own = {(c.id,) for c in self._state.turn_calls if c.decision is not None}
-        return own | self._forwarded
+        return own | {tuple(path) for path in self._state.forwarded}
 
     def _record_decision(
         self,
@@ -85,6 +85,7 @@ class AgentLevel:
                 "prompt": None,
                 "resume": None,
                 "carried_state": self._state.model_dump(mode="json"),
+                "tree_token": self._token,  # the sub-agents that run on know this one
             }
         )
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from payloads import (
+    AgentRunOutput,
     DecideInput,
     DecisionRecord,
     JsonDict,
@@ -39,6 +40,9 @@ class ToolCallState(BaseModel):
     )
     sub_agent_resume: ResumePoint | None = Field(
         None, description="Imported state the sub-agent resumes from instead of its prompt."
+    )
+    child_output: AgentRunOutput | None = Field(
+        None, description="The sub-agent's output, as it reported it when it ended."
     )
 
     @property
@@ -80,6 +84,11 @@ class AgentState(BaseModel):
     suspend_list: list[str] = Field(
         default_factory=list, description="The policies that suspended this level, if it is."
     )
+    forwarded: list[list[str]] = Field(
+        default_factory=list,
+        description="Paths of decisions passed down this turn, which the sub-agents may not "
+        "have reported yet.",
+    )
 
 
 class TreeMessage(BaseModel):
@@ -96,6 +105,15 @@ class SubAgentReport(TreeMessage):
 
     tool_call_id: str
     continuation: JsonDict | None
+
+
+class SubAgentResult(TreeMessage):
+    """From a sub-agent to its parent as it ends: its output. The parent takes it from here
+    when it has continued as new since it started the sub-agent."""
+
+    tool_call_id: str
+    child_id: str = Field(description="The sub-agent's workflow ID.")
+    output: AgentRunOutput
 
 
 class ForwardedDecision(TreeMessage):

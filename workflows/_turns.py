@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -13,10 +14,11 @@ from temporalio.exceptions import (
     ChildWorkflowError,
     WorkflowAlreadyStartedError,
 )
+from temporalio.workflow import ParentClosePolicy
 
 from activities import ToolCallInput, run_tool
 from agent_definitions import Agent
-from continuations import tool_message
+from continuations import needs_attention, tool_message
 from payloads import AgentRunOutput, AgentWorkflowInput, DecisionRecord, JsonDict, payload_problem
 from workflows._calls import (
     cause_message,
@@ -68,21 +70,22 @@ class TurnCalls(MessageHandlers):
         return None
 
     def _should_continue_waiting_as_new(self) -> bool:
-        """Whether the history grew long while every open call waits for a person (e.g. junk
-        signals): then this level continues as new carrying its waiting calls, as between
-        turns. Not while a tool or sub-agent runs: its result must come back to this run."""
+        """Whether the history grew long while every open call waits for a person, itself or
+        in its sub-agent (e.g. junk signals arrive): then this level continues as new carrying
+        its calls, as between turns. Not while a tool runs: its result comes to this run only.
+        Sub-agents outlive the run (they report their result by signal)."""
         open_calls = [c for c in self._state.turn_calls if c.status not in ANSWERED_STATUSES]
         return (
             self._history_is_long()
             and not self._parking
-            and all(c.status == "waiting_approval" and c.decision is None for c in open_calls)
+            and all(_waits_for_a_person(c) for c in open_calls)
         )
 
     def _close_turn(self) -> None:
         for call in self._state.turn_calls:
             self._state.messages.append(tool_message(call.id, call.result or ""))
         self._state.turn_calls = []
-        self._forwarded.clear()  # decisions passed down were for this turn's sub-agents
+        self._state.forwarded = []  # decisions passed down were for this turn's sub-agents
         self._mark_changed()
 
     async def _answer_call(self, agent: Agent, call: ToolCallState) -> None:
@@ -194,7 +197,10 @@ class TurnCalls(MessageHandlers):
             call.status, call.result = "done", f"Error: agent {name} cannot start: {problem}"
             return
         try:
-            output = await self._execute_child(child_input, call, f"{name} for {agent.name}")
+            if call.child_workflow_id is not None:  # started by this level's previous run
+                output: AgentRunOutput | None = await self._reported_output(call)
+            else:
+                output = await self._execute_child(child_input, call, f"{name} for {agent.name}")
         except ChildWorkflowError as error:  # e.g. terminated by someone
             if self._stop_reason is not None:
                 raise  # cancelled by this level: answered as skipped
@@ -224,24 +230,68 @@ class TurnCalls(MessageHandlers):
 
         The ID is `<parent ID>/<call ID>-<random>`, kept in the call's state; should a
         workflow with that ID exist all the same, another random part is drawn, a few times.
+        The child outlives this run (`ABANDON`), so that this level can continue as new while
+        it waits; it reports its result by signal too.
 
         Returns:
             The sub-agent's output, or None when every ID drawn was taken.
+
+        Raises:
+            ChildWorkflowError: The sub-agent failed, was terminated or timed out.
         """
         for attempt in range(CHILD_ID_ATTEMPTS):
             call.child_workflow_id = (
                 f"{workflow.info().workflow_id}/{call.id}-{workflow.uuid4().hex[:CHILD_ID_RANDOM]}"
             )
             try:
-                return await workflow.execute_child_workflow(
+                handle = await workflow.start_child_workflow(
                     workflow.info().workflow_type,  # a sub-agent runs on this same workflow type
                     child_input,
                     id=call.child_workflow_id,
                     static_summary=f"{summary} ({call.id})",
                     result_type=AgentRunOutput,
+                    parent_close_policy=ParentClosePolicy.ABANDON,
                 )
             except WorkflowAlreadyStartedError:
                 workflow.logger.warning(
                     "sub-agent ID %s was taken (attempt %d)", call.child_workflow_id, attempt + 1
                 )
+                continue
+            return await _child_output(handle, call)
         return None
+
+    async def _reported_output(self, call: ToolCallState) -> AgentRunOutput:
+        """The output of a sub-agent this level started in a run before this one."""
+        try:
+            await workflow.wait_condition(lambda: call.child_output is not None)
+        except asyncio.CancelledError:
+            assert call.child_workflow_id is not None
+            await workflow.get_external_workflow_handle(call.child_workflow_id).cancel()
+            raise
+        assert call.child_output is not None
+        return call.child_output
+
+
+async def _child_output(
+    handle: workflow.ChildWorkflowHandle[Any, AgentRunOutput], call: ToolCallState
+) -> AgentRunOutput:
+    """The child's output: as its result, or as it reported it by signal, whichever is first."""
+    try:
+        await workflow.wait_condition(lambda: handle.done() or call.child_output is not None)
+    except asyncio.CancelledError:
+        handle.cancel()  # asks the sub-agent to stop
+        raise
+    return call.child_output or handle.result()
+
+
+def _waits_for_a_person(call: ToolCallState) -> bool:
+    """Whether an open call waits for a decision, or is a sub-agent that waits for one."""
+    if call.status == "waiting_approval":
+        return call.decision is None
+    return (
+        call.kind == "sub_agent"
+        and call.status == "running"
+        and call.child_output is None
+        and call.child_continuation is not None
+        and needs_attention(call.child_continuation)
+    )
