@@ -41,7 +41,7 @@ def _docstring_parts(func: Callable[..., Any]) -> tuple[str, dict[str, str]]:
 
 def _arguments_model(func: Callable[..., Any]) -> type[pydantic.BaseModel]:
     """Build the pydantic model that validates a function's keyword arguments."""
-    hints = get_type_hints(func)
+    hints = get_type_hints(func, include_extras=True)  # keeps Annotated constraints
     _, arg_docs = _docstring_parts(func)
     fields: dict[str, Any] = {}
     for name, param in inspect.signature(func).parameters.items():
@@ -108,9 +108,15 @@ class Tool:
         return self.arguments_model.model_validate(dict(arguments)).model_dump(mode="json")
 
     def requires_approval(self, arguments: Mapping[str, Any]) -> bool:
-        """Whether a call with these arguments must wait for a person's decision."""
+        """Whether a call with these arguments must wait for a person's decision.
+
+        A predicate that raises counts as asking a person: a bug must not let a call through.
+        """
         if callable(self.needs_approval):
-            return bool(self.needs_approval(arguments))
+            try:
+                return bool(self.needs_approval(arguments))
+            except Exception:
+                return True
         return self.needs_approval
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pydantic
-
 from agent_definitions import Agent, UnknownAgentError, get_agent, registered_agents
 from continuations._checks import call_arguments, where
 from continuations._errors import ContinuationImportError
@@ -90,5 +88,5 @@ def needs_approval(agent: Agent, call: JsonDict) -> bool:
         return False  # the run will answer the model that its arguments are not usable
     try:
         return tool.requires_approval(tool.validate_arguments(arguments))
-    except pydantic.ValidationError:
+    except Exception:  # not valid, or a validator of the tool's own types raised
         return False  # the run will answer the model that its arguments do not fit

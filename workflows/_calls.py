@@ -63,6 +63,8 @@ def parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:
     except pydantic.ValidationError as error:
         problems = validation_problems(error)
         raise ValueError(f"arguments of {call.name} do not fit its schema: {problems}") from None
+    except Exception as error:  # a validator of the tool's own types may raise anything
+        raise ValueError(f"arguments of {call.name} cannot be checked: {error}") from None
 
 
 def rejection_text(decision: DecisionRecord) -> str:
@@ -95,6 +97,9 @@ def cause_message(error: BaseException) -> str:
     return getattr(error, "message", None) or str(error)
 
 
+MAX_TOOL_CALLS_PER_REPLY = 100
+
+
 def checked_reply(message: Any, turn: int) -> JsonDict:
     """The model's assistant message, checked before it touches state.
 
@@ -118,6 +123,11 @@ def checked_reply(message: Any, turn: int) -> JsonDict:
         return {**message, "role": "assistant"}
     if not isinstance(tool_calls, list):
         raise ValueError(f"tool_calls is {type(tool_calls).__name__}, not a list")
+    if len(tool_calls) > MAX_TOOL_CALLS_PER_REPLY:
+        raise ValueError(
+            f"{len(tool_calls)} tool calls in one reply, over the {MAX_TOOL_CALLS_PER_REPLY} "
+            "a turn may make"
+        )
     seen: set[str] = set()
     calls = []
     for index, call in enumerate(tool_calls):

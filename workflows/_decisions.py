@@ -99,4 +99,8 @@ def check_decision(
         except pydantic.ValidationError as error:
             problems = validation_problems(error)
             raise ValueError(f"edited arguments do not fit {tool.name}: {problems}") from None
+        except Exception as error:  # a validator of the tool's own types may raise anything
+            raise ValueError(
+                f"edited arguments of {tool.name} cannot be checked: {error}"
+            ) from None
     return CheckedDecision(entry=entry, approved=approved, arguments=arguments, digest=digest)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from agent_definitions import Agent, Budget, LoopStatus, MaxTurns
+from agent_definitions import Agent, Budget, LoopStatus, MaxTurns, SuspensionPolicy
 from workflows._state import AgentState
 
 
@@ -34,4 +34,13 @@ def fired_policies(agent: Agent, state: AgentState, max_turns: int | None) -> li
         duration=timedelta(seconds=seconds) if seconds else None,
     )
     policies = [*agent.suspension_policies, MaxTurns(max_turns or agent.max_turns)]
-    return [p.name for p in policies if p.should_suspend(status, budget)]
+    return [p.name for p in policies if _fires(p, status, budget)]
+
+
+def _fires(policy: SuspensionPolicy, status: LoopStatus, budget: Budget) -> bool:
+    """Whether a policy fires; one that raises suspends the level, so a person can look."""
+    try:
+        return policy.should_suspend(status, budget)
+    except Exception as error:
+        workflow.logger.warning("suspension policy %s raised: %s", policy.name, error)
+        return True
