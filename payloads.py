@@ -46,6 +46,69 @@ def validation_problems(error: ValidationError) -> str:
     )
 
 
+InstructionsRole = Literal["developer", "system"]
+
+
+class ModelSettings(BaseModel):
+    """Sampling and tool settings of a model call, named as in the OpenAI Agents SDK.
+
+    Every field is optional: unset (None) leaves the server's default, and a run's settings
+    override an agent's field by field (see `merged_over`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    max_tokens: int | None = Field(None, gt=0)
+    tool_choice: str | JsonDict | None = Field(
+        None,
+        description="`auto`, `required`, `none`, a tool's name, or the API's object form; "
+        "sent only when the agent has tools.",
+    )
+    parallel_tool_calls: bool | None = Field(
+        None, description="Sent only when the agent has tools (True unless set)."
+    )
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    extra_body: JsonDict | None = Field(
+        None, description="Extra keys merged into the request body, for server-specific options."
+    )
+    instructions_role: InstructionsRole | None = Field(
+        None,
+        description="The role the instructions are sent with (`developer` unless set); the "
+        "stored messages and continuations keep `developer`.",
+    )
+    reset_tool_choice: bool | None = Field(
+        None,
+        description="After a turn with tool calls, send a forced `tool_choice` as `auto`, so a "
+        "forced tool cannot loop (on unless set to false).",
+    )
+
+    def merged_over(self, base: ModelSettings | None) -> ModelSettings:
+        """These settings over `base`: each field set here wins, the others come from `base`."""
+        if base is None:
+            return self
+        return ModelSettings.model_validate(
+            {**base.model_dump(exclude_none=True), **self.model_dump(exclude_none=True)}
+        )
+
+
+class TokenUsage(BaseModel):
+    """Tokens model calls used, as the API counts them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
 class RunOptions(BaseModel):
     """Options of a run, shared by every level of its agent tree."""
 
@@ -64,6 +127,10 @@ class RunOptions(BaseModel):
         gt=0,
         le=MAX_TURNS,
         description="Overrides every agent's `max_turns` for the whole tree.",
+    )
+    model_settings: ModelSettings = Field(
+        default_factory=ModelSettings,
+        description="Override each agent's model settings, field by field, for the whole tree.",
     )
     model_timeout_seconds: float = Field(
         300, gt=0, le=MAX_SECONDS, description="Start-to-close timeout of one model call attempt."
@@ -179,6 +246,13 @@ class AgentRunOutput(BaseModel):
     continuation: JsonDict | None = None
     suspend_list: list[str] | None = None
     decisions: list[DecisionRecord] = Field(default_factory=list)
+    usage: TokenUsage = Field(
+        default_factory=TokenUsage, description="Tokens of this level's own model calls."
+    )
+    tree_usage: TokenUsage = Field(
+        default_factory=TokenUsage,
+        description="Tokens of the whole tree: this level's and every sub-agent's that ended.",
+    )
 
 
 class ApprovalDecision(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx2
 import openai
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -19,7 +19,7 @@ from activities._heartbeat import heartbeating
 from activities._registry import registered_agent
 from activities._scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
 from agent_definitions import SCRIPTED_MODEL
-from payloads import JsonDict, payload_problem
+from payloads import JsonDict, ModelSettings, TokenUsage, payload_problem
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
@@ -30,6 +30,7 @@ class ModelCallInput(BaseModel):
     agent: str
     model: str
     messages: list[JsonDict]
+    settings: ModelSettings = Field(default_factory=ModelSettings)
 
 
 class ModelCallOutput(BaseModel):
@@ -37,6 +38,52 @@ class ModelCallOutput(BaseModel):
 
     message: JsonDict
     total_tokens: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def usage(self) -> TokenUsage:
+        """The call's tokens."""
+        return TokenUsage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_tokens=self.total_tokens,
+        )
+
+
+def _sent_messages(messages: list[JsonDict], settings: ModelSettings) -> list[JsonDict]:
+    """The messages as sent: the instructions in the role the settings ask for."""
+    role = settings.instructions_role
+    if role is None or role == "developer":
+        return messages
+    return [{**m, "role": role} if m.get("role") == "developer" else m for m in messages]
+
+
+def _tool_choice(choice: str | JsonDict) -> Any:
+    """A `tool_choice` in the API's form: a tool's name becomes the named-function object."""
+    if isinstance(choice, str) and choice not in ("auto", "required", "none"):
+        return {"type": "function", "function": {"name": choice}}
+    return choice
+
+
+def request_arguments(settings: ModelSettings, has_tools: bool) -> dict[str, Any]:
+    """The `chat.completions.create` arguments the settings give (those set, only).
+
+    Args:
+        settings: The call's merged settings.
+        has_tools: Whether the request offers tools: tool settings are sent only then.
+    """
+    arguments: dict[str, Any] = {
+        name: value
+        for name in ("temperature", "top_p", "max_tokens", "seed", "stop", "extra_body")
+        if (value := getattr(settings, name)) is not None
+    }
+    if has_tools:
+        parallel = settings.parallel_tool_calls
+        arguments["parallel_tool_calls"] = True if parallel is None else parallel
+        if settings.tool_choice is not None:
+            arguments["tool_choice"] = _tool_choice(settings.tool_choice)
+    return arguments
 
 
 def _retry_after(headers: httpx2.Headers) -> timedelta | None:
@@ -122,23 +169,29 @@ class ModelActivities:
         """Ask the model for the next assistant message of an agent's conversation."""
         agent = registered_agent(input.agent)
         tools: Any = agent.openai_tools() or openai.omit
+        settings = request_arguments(input.settings, tools is not openai.omit)
         headers = {AGENT_HEADER: agent.name} if input.model == SCRIPTED_MODEL else None
         try:
             async with heartbeating():
                 completion = await self._client(input.model).chat.completions.create(
                     model=input.model,
-                    messages=input.messages,  # type: ignore[arg-type]
+                    messages=_sent_messages(input.messages, input.settings),  # type: ignore[arg-type]
                     tools=tools,
-                    parallel_tool_calls=True if tools is not openai.omit else openai.omit,
                     extra_headers=headers,
+                    **settings,
                 )
         except openai.APIError as error:
             raise provider_error(error) from error
         if not completion.choices:
             raise ApplicationError("model returned no choices", type="ModelEmptyResponse")
         message = completion.choices[0].message.model_dump(mode="json")
-        tokens = completion.usage.total_tokens if completion.usage else 0
-        output = ModelCallOutput(message=message, total_tokens=tokens)
+        usage = completion.usage
+        output = ModelCallOutput(
+            message=message,
+            total_tokens=usage.total_tokens if usage else 0,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
         problem = payload_problem("the model's reply", output)
         if problem:  # Temporal would refuse to record it, on every attempt
             raise ApplicationError(problem, type="PayloadTooLarge", non_retryable=True)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from agent_definitions._suspension import SuspensionPolicy
 from agent_definitions._tool import Tool
+from payloads import ModelSettings
 
 RejectPolicy = Literal["end", "tell_model"]
 DEFAULT_MAX_TURNS = 50
@@ -44,6 +45,8 @@ class Agent:
         suspension_policies: Checked before each model call; any that fires suspends the agent.
         max_turns: Model turns after which the agent suspends with `max_turns` (counted since
             it last started or resumed), so a model that never stops calling tools is bounded.
+        model_settings: Temperature, `tool_choice`, the instructions' role and the like for
+            this agent's model calls; a run's `RunOptions.model_settings` override them.
     """
 
     name: str
@@ -57,6 +60,7 @@ class Agent:
     approval_timeout: timedelta | None = None
     suspension_policies: list[SuspensionPolicy] = field(default_factory=list)
     max_turns: int = DEFAULT_MAX_TURNS
+    model_settings: ModelSettings = field(default_factory=ModelSettings)
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"

@@ -8,6 +8,7 @@ import json
 import sys
 import uuid
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -16,7 +17,7 @@ from cli._errors import CliError, report_error
 from cli._format import call_id, format_output, format_pending
 from cli._runs import Run, client_for
 from continuations import run_output_to_json
-from payloads import AgentWorkflowInput, DecideInput, RunOptions
+from payloads import AgentWorkflowInput, DecideInput, ModelSettings, RunOptions, validation_problems
 from workflows import AgentWorkflow
 
 # `start` flags for the run's activity timeouts, and the `RunOptions` field each one sets.
@@ -75,10 +76,19 @@ async def start(args: argparse.Namespace) -> int:
         get_agent(args.agent)  # fail before connecting, and without starting a doomed run
     except UnknownAgentError as error:
         raise CliError(str(error)) from None
+    try:
+        settings = ModelSettings.model_validate(dict(args.model_settings))
+    except ValidationError as error:
+        raise CliError(f"bad --model-setting: {validation_problems(error)}") from None
     client = await client_for(args)
     timeouts = {f: getattr(args, f) for f in TIMEOUT_FLAGS.values() if getattr(args, f) is not None}
     options = RunOptions.model_validate(
-        {"exit_on_suspend": args.exit_on_suspend, "max_turns": args.max_turns, **timeouts}
+        {
+            "exit_on_suspend": args.exit_on_suspend,
+            "max_turns": args.max_turns,
+            "model_settings": settings,
+            **timeouts,
+        }
     )
     run = await start_run(
         client, args.agent, args.prompt, args.task_queue, args.id, args.model, options

@@ -54,7 +54,7 @@ def format_decision(record: DecisionRecord) -> str:
 
 
 def format_output(output: AgentRunOutput) -> str:
-    """A run's end reason, its result or error, and the decisions taken in it."""
+    """A run's end reason, its result or error, the decisions taken in it and its tokens."""
     lines = [f"end_reason: {output.end_reason}"]
     if output.result is not None:
         lines.append(f"result: {output.result}")
@@ -66,4 +66,9 @@ def format_output(output: AgentRunOutput) -> str:
     if output.decisions:
         lines.append("decisions:")
         lines += [f"  {format_decision(d)}" for d in output.decisions]
+    tree, own = output.tree_usage, output.usage
+    lines.append(
+        f"tokens: {tree.total_tokens} (prompt {tree.prompt_tokens}, completion "
+        f"{tree.completion_tokens}); the root agent's own: {own.total_tokens}"
+    )
     return "\n".join(lines)

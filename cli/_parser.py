@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from cli import _commands, _continuations, _demo
 from connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
-from payloads import MAX_SECONDS, RunOptions
+from payloads import MAX_SECONDS, ModelSettings, RunOptions
 
 
 def _connection_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -65,6 +66,20 @@ def _turns(text: str) -> int:
     return turns
 
 
+def _model_setting(text: str) -> tuple[str, object]:
+    """A `KEY=VALUE` model setting; the value is JSON when it parses as JSON, else a string."""
+    key, equals, raw = text.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(f"give KEY=VALUE, e.g. temperature=0, not {text!r}")
+    if key not in ModelSettings.model_fields:
+        known = ", ".join(ModelSettings.model_fields)
+        raise argparse.ArgumentTypeError(f"unknown model setting {key!r} (known: {known})")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
 def _timeout_flags(parser: argparse.ArgumentParser) -> None:
     for flag, field in _commands.TIMEOUT_FLAGS.items():
         info = RunOptions.model_fields[field]
@@ -105,6 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_turns,
         metavar="N",
         help="suspend each agent after N model turns (default: each agent's max_turns, 50)",
+    )
+    start.add_argument(
+        "--model-setting",
+        dest="model_settings",
+        action="append",
+        type=_model_setting,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a model setting for every agent of the run, over the agent's own, e.g. "
+        "temperature=0 or tool_choice=required (repeatable; values are JSON when they parse)",
     )
     start.add_argument(
         "--wait",

@@ -7,10 +7,10 @@ from typing import Any
 
 from continuations._tree import Level, flatten_approval_info, fold_levels
 from continuations.format import FORMAT_VERSION, agent_path_key
-from payloads import AgentRunOutput, JsonDict
+from payloads import AgentRunOutput, JsonDict, TokenUsage
 
 # Keys the runtime keeps on each level; in the file they travel as top-level keys instead.
-RUNTIME_KEYS = ("agent", "suspend_list", "decisions")
+RUNTIME_KEYS = ("agent", "suspend_list", "decisions", "usage")
 
 
 @dataclass
@@ -20,12 +20,16 @@ class _FileLevel:
     data: JsonDict
     agents: dict[str, str]
     decisions: list[JsonDict]
+    usage: dict[str, JsonDict]
 
 
 def _file_level(level: Level, nested: dict[int, _FileLevel]) -> _FileLevel:
     agents: dict[str, str] = {}
+    usage: dict[str, JsonDict] = {}
     if "agent" in level.data:
         agents[agent_path_key(level.path_ids)] = level.data["agent"]
+    if "usage" in level.data:
+        usage[agent_path_key(level.path_ids)] = level.data["usage"]
     decisions = [
         {
             **record,
@@ -43,7 +47,15 @@ def _file_level(level: Level, nested: dict[int, _FileLevel]) -> _FileLevel:
     for inner in nested.values():
         agents.update(inner.agents)
         decisions += inner.decisions
-    return _FileLevel(data, agents, decisions)
+        usage.update(inner.usage)
+    return _FileLevel(data, agents, decisions, usage)
+
+
+def tree_usage(levels: dict[str, JsonDict]) -> JsonDict:
+    """The file's `usage` key: each level's tokens, and their sum."""
+    counts = [TokenUsage.model_validate(u) for u in levels.values()]
+    total = sum(counts, TokenUsage())
+    return {"total": total.model_dump(mode="json"), "levels": levels}
 
 
 def _open_as_null(entries: list[JsonDict], decisions: list[JsonDict]) -> list[JsonDict]:
@@ -70,7 +82,8 @@ def to_output(continuation: JsonDict) -> JsonDict:
     that waits for a decision has `approved: null`, so resuming the file keeps it open); a
     suspended root gives `suspended`; a root between turns gives `suspended` with an empty
     `suspend_list` (resuming it asks the model for its next turn). Agent names and decisions
-    travel as the top-level `agents` and `decisions` keys, beside `format_version`.
+    travel as the top-level `agents` and `decisions` keys, beside `format_version`; the
+    tokens used as `usage`.
     """
     stripped = fold_levels(continuation, _file_level)
     clean = stripped.data
@@ -90,18 +103,23 @@ def to_output(continuation: JsonDict) -> JsonDict:
     output.update(
         format_version=FORMAT_VERSION, agents=stripped.agents, decisions=stripped.decisions
     )
+    if stripped.usage:
+        output["usage"] = tree_usage(stripped.usage)
     return output
 
 
 def run_output_to_json(output: AgentRunOutput) -> JsonDict:
     """A run's result as the format's JSON object (`completed`, `rejected_tool_calls`, ...).
 
-    Ended runs keep the prototype's keys plus `decisions`; a run that exited suspended is its
-    continuation's file form, as `to_output` gives it.
+    Ended runs keep the prototype's keys plus `decisions` and `usage` (the whole tree's tokens);
+    a run that exited suspended is its continuation's file form, as `to_output` gives it.
     """
     if output.continuation is not None:
         exported = to_output(output.continuation)
         if output.suspend_list is not None and exported["end_reason"] == "suspended":
             exported["suspend_list"] = output.suspend_list
         return exported
-    return output.model_dump(mode="json", exclude_none=True)
+    ended = output.model_dump(mode="json", exclude_none=True, exclude={"usage", "tree_usage"})
+    if output.tree_usage.total_tokens:
+        ended["usage"] = tree_usage({"": output.tree_usage.model_dump(mode="json")})
+    return ended

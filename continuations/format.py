@@ -6,7 +6,7 @@ null extras such as `refusal`, or the `agent` key of our own continuation levels
 so `dump_agent_output(parse_agent_output(x)) == x` for any valid `x`.
 
 This project's additions travel as extra top-level keys of the output object, which the
-prototype ignores: `format_version`, `agents`, `decisions` and `seal`.
+prototype ignores: `format_version`, `agents`, `decisions`, `usage` and `seal`.
 """
 
 from __future__ import annotations
@@ -157,6 +157,24 @@ class Decision(_Wire):
         return DecisionRecord.model_validate(self.model_dump(mode="json"), strict=False)
 
 
+class TokenCounts(_Wire):
+    """Tokens counted by the model API."""
+
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    total_tokens: int = Field(ge=0)
+
+
+class TreeUsage(_Wire):
+    """The tokens an agent tree used (ours), in all and per level."""
+
+    total: TokenCounts = Field(description="The sum over the levels.")
+    levels: dict[str, TokenCounts] = Field(
+        description="Per level, keyed as in `agents`: the level's own tokens and those of its "
+        "sub-agents that ended."
+    )
+
+
 class Seal(_Wire):
     """An integrity seal (ours) over the output, except the `approved` flags a person sets."""
 
@@ -185,6 +203,7 @@ class _Output(_Wire):
         ),
     )
     decisions: list[Decision] | None = None
+    usage: TreeUsage | None = None
     seal: Seal | None = None
 
     @field_validator("format_version")

@@ -6,7 +6,7 @@ import asyncio
 import shutil
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -88,3 +88,12 @@ def starter(address: str, task_queue: str, capsys: pytest.CaptureFixture[str]):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def real_model_url() -> Iterator[str]:
+    """Base URL of a local llama.cpp server with SmolLM2-135M-Instruct (see `llama_server`)."""
+    from llama_server import llama_server
+
+    with llama_server() as url:
+        yield url

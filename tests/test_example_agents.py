@@ -23,12 +23,14 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
         assert entry["tool_call"]["id"] == leaf_id
         # The Web UI's "current details" tell a person what waits and what to send.
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-        assert metadata.current_details.splitlines() == [
+        *lines, tokens = metadata.current_details.splitlines()
+        assert lines == [
             "Waiting for 1 decision(s):",
             '- account_agent_tool > authorize_account with {"username": "stzhang", '
             '"security_level": 2}: send signal `approve` or `reject` with '
             f'{{"tool_call_id": "{leaf_id}", "digest": "{digest}"}}',
         ]
+        assert tokens.startswith("Tokens: ")  # the tree's so far
         await handle.signal(
             AgentWorkflow.approve, ApprovalDecision(tool_call_id=leaf_id, approver="alice")
         )

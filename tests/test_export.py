@@ -17,7 +17,7 @@ from prototype_agent import from_definition
 from workflows import AgentWorkflow
 
 GOLDEN = Path(__file__).parent / "golden"
-OUR_KEYS = ("format_version", "agents", "decisions")
+OUR_KEYS = ("format_version", "agents", "decisions", "usage")
 
 
 async def _waiting_export(env: WorkflowEnvironment, task_queue: str) -> dict:

@@ -18,6 +18,7 @@ from payloads import (
     AgentWorkflowInput,
     BudgetInput,
     JsonDict,
+    ModelSettings,
     PolicyState,
     ResumePoint,
     payload_problem,
@@ -149,9 +150,15 @@ class AgentWorkflow(TurnCalls):
                 ended = await self._suspend(fired)
                 if ended:
                     return ended
-            workflow.set_current_details(f"Calling the model (turn {self._state.model_turns + 1}).")
+            workflow.set_current_details(
+                f"Calling the model (turn {self._state.model_turns + 1}; "
+                f"{self._state.total_tokens} tokens so far)."
+            )
             model_input = ModelCallInput(
-                agent=agent.name, model=self._state.model, messages=self._state.messages
+                agent=agent.name,
+                model=self._state.model,
+                messages=self._state.messages,
+                settings=self._model_settings(agent),
             )
             problem = payload_problem("the conversation", model_input)
             if problem:
@@ -167,7 +174,7 @@ class AgentWorkflow(TurnCalls):
             except ActivityError as error:
                 return self._output("error", error=cause_message(error))
             self._state.model_turns += 1
-            self._state.total_tokens += reply.total_tokens
+            self._state.add_usage(reply.usage)
             try:
                 message = checked_reply(reply.message, self._state.model_turns)
             except ValueError as error:
@@ -182,6 +189,17 @@ class AgentWorkflow(TurnCalls):
             ended = await self._finish_turn(agent)
             if ended:
                 return ended
+
+    def _model_settings(self, agent: Agent) -> ModelSettings:
+        """The agent's model settings with the run's over them; a forced `tool_choice` is sent
+        as `auto` right after a turn with tool calls, unless `reset_tool_choice` is off."""
+        settings = self._input.options.model_settings.merged_over(agent.model_settings)
+        forced = settings.tool_choice not in (None, "auto", "none")
+        last = self._state.messages[-1] if self._state.messages else {}
+        after_tools = last.get("role") == "tool"
+        if forced and after_tools and settings.reset_tool_choice is not False:
+            return settings.model_copy(update={"tool_choice": "auto"})
+        return settings
 
     async def _suspend(self, fired: list[str]) -> AgentRunOutput | None:
         """Suspend: complete with the continuation, or wait for `resume` holding no worker."""

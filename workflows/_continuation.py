@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 
 from continuations import Continuation, Level, fold_levels, tool_message
-from payloads import DecisionRecord, JsonDict, validation_problems
+from payloads import DecisionRecord, JsonDict, TokenUsage, validation_problems
 from workflows._state import ANSWERED_STATUSES, AgentState
 
 
@@ -15,7 +15,8 @@ def build_continuation(state: AgentState) -> JsonDict:
     `messages` holds the conversation plus the results of this turn's answered calls. Every
     unanswered call is in `resume_request`; its `processed` flag is false while it waits for a
     person, true when it may run (it needs no decision, was approved, or is under way). A
-    sub-agent call that waits or is suspended carries the sub-agent's continuation.
+    sub-agent call that waits or is suspended carries the sub-agent's continuation. `usage`
+    counts the tokens of the level and of its sub-agents that ended.
     """
     messages = list(state.messages)
     resume_request: list[JsonDict] = []
@@ -43,6 +44,9 @@ def build_continuation(state: AgentState) -> JsonDict:
         continuation["suspend_list"] = list(state.suspend_list)
     if state.decisions:
         continuation["decisions"] = [d.model_dump(mode="json") for d in state.decisions]
+    usage = state.usage + state.sub_agents_usage
+    if usage.total_tokens:
+        continuation["usage"] = usage.model_dump(mode="json")
     return continuation
 
 
@@ -52,6 +56,7 @@ class _RuntimeLevel(pydantic.BaseModel):
     agent: str | None = None
     suspend_list: list[str] | None = None
     decisions: list[DecisionRecord] | None = None
+    usage: TokenUsage | None = None
 
 
 def check_runtime_tree(tree: JsonDict) -> None:

@@ -108,5 +108,7 @@ class AgentLevel:
             end_reason=end_reason,
             messages=self._state.messages,
             decisions=self._state.decisions,
+            usage=self._state.usage,
+            tree_usage=self._state.usage + self._state.sub_agents_usage,
             **fields,
         )

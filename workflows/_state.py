@@ -16,6 +16,7 @@ from payloads import (
     PolicyState,
     ResumePoint,
     ResumeSignalInput,
+    TokenUsage,
 )
 
 CallStatus = Literal[
@@ -79,7 +80,12 @@ class AgentState(BaseModel):
     turn_calls: list[ToolCallState] = Field(default_factory=list)
     decisions: list[DecisionRecord] = Field(default_factory=list)
     model_turns: int = 0
-    total_tokens: int = 0
+    total_tokens: int = Field(0, description="This level's own tokens (token budgets count them).")
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    sub_agents_usage: TokenUsage = Field(
+        default_factory=TokenUsage, description="Tokens of this level's sub-agents that ended."
+    )
     policy: PolicyState = Field(default_factory=PolicyState)
     suspend_list: list[str] = Field(
         default_factory=list, description="The policies that suspended this level, if it is."
@@ -89,6 +95,21 @@ class AgentState(BaseModel):
         description="Paths of decisions passed down this turn, which the sub-agents may not "
         "have reported yet.",
     )
+
+    @property
+    def usage(self) -> TokenUsage:
+        """This level's own tokens."""
+        return TokenUsage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_tokens=self.total_tokens,
+        )
+
+    def add_usage(self, usage: TokenUsage) -> None:
+        """Count a model call's tokens as this level's."""
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.total_tokens += usage.total_tokens
 
 
 class TreeMessage(BaseModel):

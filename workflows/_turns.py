@@ -210,6 +210,7 @@ class TurnCalls(MessageHandlers):
             call.status, call.result = "done", f"Error: agent {name} found no free workflow ID"
             return
         self._state.decisions += [nest_decision(call, d) for d in output.decisions]
+        self._state.sub_agents_usage += output.tree_usage
         if output.end_reason == "completed":
             call.status, call.result = "done", output.result or ""
         elif output.end_reason == "rejected_tool_calls":
