@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities._heartbeat import heartbeating
 from activities._registry import registered_agent
 from activities._scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
+from activities._tracing import traced
 from agent_definitions import SCRIPTED_MODEL
 from payloads import JsonDict, ModelSettings, TokenUsage, payload_problem
 
@@ -171,21 +172,33 @@ class ModelActivities:
         tools: Any = agent.openai_tools() or openai.omit
         settings = request_arguments(input.settings, tools is not openai.omit)
         headers = {AGENT_HEADER: agent.name} if input.model == SCRIPTED_MODEL else None
-        try:
-            async with heartbeating():
-                completion = await self._client(input.model).chat.completions.create(
-                    model=input.model,
-                    messages=_sent_messages(input.messages, input.settings),  # type: ignore[arg-type]
-                    tools=tools,
-                    extra_headers=headers,
-                    **settings,
-                )
-        except openai.APIError as error:
-            raise provider_error(error) from error
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.agent.name": agent.name,
+            "gen_ai.request.model": input.model,
+        }
+        with traced(f"chat {input.model}", attributes) as span:
+            try:
+                async with heartbeating():
+                    completion = await self._client(input.model).chat.completions.create(
+                        model=input.model,
+                        messages=_sent_messages(input.messages, input.settings),  # type: ignore[arg-type]
+                        tools=tools,
+                        extra_headers=headers,
+                        **settings,
+                    )
+            except openai.APIError as error:
+                raise provider_error(error) from error
+            usage = completion.usage
+            span.set_attributes(
+                {
+                    "gen_ai.usage.input_tokens": usage.prompt_tokens if usage else 0,
+                    "gen_ai.usage.output_tokens": usage.completion_tokens if usage else 0,
+                }
+            )
         if not completion.choices:
             raise ApplicationError("model returned no choices", type="ModelEmptyResponse")
         message = completion.choices[0].message.model_dump(mode="json")
-        usage = completion.usage
         output = ModelCallOutput(
             message=message,
             total_tokens=usage.total_tokens if usage else 0,

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities._heartbeat import heartbeating
 from activities._registry import registered_agent
+from activities._tracing import traced
 from agent_definitions import ToolCallContext, tool_call_context
 from payloads import JsonDict, payload_problem, validation_problems
 
@@ -72,7 +73,13 @@ async def run_tool(input: ToolCallInput) -> ToolCallOutput:
             non_retryable=True,
         ) from error
     # `asyncio.to_thread` copies the context, so sync tools see the call as async ones do.
-    with tool_call_context(_call_context(input)):
+    attributes = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.agent.name": input.agent,
+        "gen_ai.tool.name": input.tool,
+        "agent_continuations.idempotency_key": input.idempotency_key,
+    }
+    with traced(f"execute_tool {input.tool}", attributes), tool_call_context(_call_context(input)):
         async with heartbeating():
             if inspect.iscoroutinefunction(tool.function):
                 result = await tool.function(**arguments)
