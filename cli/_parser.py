@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from cli import _commands, _continuations, _demo
+from cli import _commands, _continuations, _demo, _watch
 from connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
 from payloads import MAX_SECONDS, ModelSettings, RunOptions
 
@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     result.set_defaults(command=_commands.result)
 
     _continuations.add_commands(commands, common)
+    _watch.add_command(commands, common)
 
     demo = commands.add_parser(
         "demo", parents=[common], help="run the onboarding example, pausing for approval"
