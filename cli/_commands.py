@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from agent_definitions import UnknownAgentError, get_agent
+from agent_runs import with_search_attributes
 from cli._errors import CliError, report_error
 from cli._format import call_id, format_output, format_pending
 from cli._runs import Run, client_for
@@ -49,18 +50,18 @@ async def start_run(
     model: str | None = None,
     options: RunOptions | None = None,
 ) -> Run:
-    """Start `agent` on `prompt` and return the new run.
+    """Start `agent` on `prompt` and return the new run; it keeps the agent search attributes
+    current where the namespace has them (else a warning on stderr).
 
     Raises:
         CliError: The workflow ID is taken.
     """
     workflow_id = workflow_id or f"{agent}-{uuid.uuid4().hex[:8]}"
+    options = await with_search_attributes(client, options or RunOptions(), _stderr)
     try:
         await client.start_workflow(
             AgentWorkflow.run,
-            AgentWorkflowInput(
-                agent=agent, prompt=prompt, model=model, options=options or RunOptions()
-            ),
+            AgentWorkflowInput(agent=agent, prompt=prompt, model=model, options=options),
             id=workflow_id,
             task_queue=task_queue,
         )
