@@ -15,6 +15,7 @@ from agent_definitions import UnknownAgentError, get_agent
 from agent_runs import with_search_attributes
 from cli._errors import CliError, report_error
 from cli._format import call_id, format_output, format_pending
+from cli._inbox import pending_everywhere
 from cli._runs import Run, client_for
 from continuations import run_output_to_json
 from payloads import AgentWorkflowInput, DecideInput, RunOptions
@@ -95,7 +96,12 @@ async def start(args: argparse.Namespace) -> int:
 
 
 async def pending(args: argparse.Namespace) -> int:
-    """`pending ID`: the calls waiting for a decision (none once the run has ended)."""
+    """`pending ID`: the calls waiting for a decision (none once the run has ended); without
+    an ID, those of every run (see `cli._inbox`)."""
+    if args.workflow_id is None:
+        return await pending_everywhere(args)
+    if args.agent or args.tool:
+        raise CliError("--agent and --tool filter the runs of `pending` without an ID")
     run = await Run.find(await client_for(args), args.workflow_id)
     waiting = await run.pending() if run.running else []
     if args.json:
