@@ -228,7 +228,7 @@ async def test_resume_sent_to_the_root_wakes_a_suspended_sub_agent(
         )  # nothing for a person to decide
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         assert metadata.current_details == (
-            "- sub-agent counter_tool is suspended: send signal `resume` with {}"
+            "- sub-agent counter_tool is suspended: send signal `resume` with `{}`"
         )
         await handle.signal(AgentWorkflow.resume, ResumeSignalInput())
         output = await handle.result()
