@@ -4,12 +4,8 @@ from workflows._agent_workflow import AgentWorkflow
 from workflows._decisions import decision_signal_input
 from workflows._search_attributes import (
     AGENT_STATUSES,
-    NAME_KEY,
     SEARCH_ATTRIBUTE_KEYS,
     SEARCH_ATTRIBUTE_TYPES,
-    STATUS_KEY,
-    WAITING_SINCE_KEY,
-    WAITING_TOOLS_KEY,
     AgentSearchValues,
     AgentStatus,
 )
@@ -17,12 +13,8 @@ from workflows._state import AgentState, ToolCallState
 
 __all__ = [
     "AGENT_STATUSES",
-    "NAME_KEY",
     "SEARCH_ATTRIBUTE_KEYS",
     "SEARCH_ATTRIBUTE_TYPES",
-    "STATUS_KEY",
-    "WAITING_SINCE_KEY",
-    "WAITING_TOOLS_KEY",
     "AgentSearchValues",
     "AgentState",
     "AgentStatus",

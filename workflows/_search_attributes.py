@@ -66,9 +66,9 @@ class AgentSearchValues:
     @classmethod
     def of(cls, attributes: TypedSearchAttributes) -> AgentSearchValues:
         """The values a run has, e.g. carried over from the run it continued as new from."""
-        status = attributes.get(STATUS_KEY)
+        found = attributes.get(STATUS_KEY)
         return cls(
-            status=status if status in AGENT_STATUSES else None,  # type: ignore[arg-type]
+            status=next((status for status in AGENT_STATUSES if status == found), None),
             name=attributes.get(NAME_KEY),
             waiting_tools=tuple(attributes.get(WAITING_TOOLS_KEY) or ()),
             waiting_since=attributes.get(WAITING_SINCE_KEY),
