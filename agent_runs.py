@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
 
 from continuations import (
     ImportedContinuation,
@@ -14,11 +17,57 @@ from continuations import (
     seal_output,
 )
 from payloads import AgentRunOutput, AgentWorkflowInput, JsonDict, RunOptions
-from workflows import AgentWorkflow
+from workflows import SEARCH_ATTRIBUTE_KEYS, SEARCH_ATTRIBUTE_TYPES, AgentWorkflow
 
 # The memo key under which a resumed run records where it came from: whether its file was
 # sealed, whether unsealed files were allowed, who resumed it and from which file.
 IMPORT_MEMO = "continuation_import"
+
+
+def create_search_attributes_command(namespace: str = "default") -> str:
+    """The `temporal` commands that add the agent search attributes to a namespace, one per
+    type (the command takes one `--type`), joined by `&&`."""
+    by_type: dict[str, list[str]] = {}
+    for name, kind in SEARCH_ATTRIBUTE_TYPES.items():
+        by_type.setdefault(kind, []).append(name)
+    return " && ".join(
+        f"temporal operator search-attribute create --namespace {namespace} "
+        + " ".join(f"--name {name}" for name in names)
+        + f" --type {kind}"
+        for kind, names in by_type.items()
+    )
+
+
+async def missing_search_attributes(client: Client) -> list[str]:
+    """The agent search attributes the client's namespace lacks: all of them when the server
+    cannot say (the time-skipping test server cannot)."""
+    names = [key.name for key in SEARCH_ATTRIBUTE_KEYS]
+    try:
+        response = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+    except RPCError:
+        return names
+    return [name for name in names if name not in response.custom_attributes]
+
+
+async def with_search_attributes(
+    client: Client, options: RunOptions, warn: Callable[[str], None]
+) -> RunOptions:
+    """`options` with `search_attributes` on where the namespace has them; else a warning.
+
+    A workflow can do no I/O, so the run learns from its starter whether it may upsert them.
+    """
+    missing = await missing_search_attributes(client)
+    if not missing:
+        return options.model_copy(update={"search_attributes": True})
+    command = create_search_attributes_command(client.namespace)
+    warn(
+        f"warning: namespace {client.namespace!r} lacks the search attributes "
+        f"{', '.join(missing)}: the run works, but only `pending ID` and the run's own page "
+        f"show what it waits for; add them with `{command}`"
+    )
+    return options
 
 
 class ExportError(RuntimeError):

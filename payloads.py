@@ -115,6 +115,12 @@ class RunOptions(BaseModel):
     exit_on_suspend: bool = Field(
         False, description="Complete with the continuation instead of waiting for `resume`."
     )
+    search_attributes: bool = Field(
+        False,
+        description="The root keeps the search attributes `AgentStatus`, `AgentName`, "
+        "`AgentWaitingTools` and `AgentWaitingSince` current. Set it only where the namespace "
+        "has them: upserting one the server lacks fails every workflow task.",
+    )
     history_event_limit: int = Field(
         2000,
         gt=100,

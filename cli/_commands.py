@@ -13,8 +13,10 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from agent_definitions import UnknownAgentError, get_agent
+from agent_runs import with_search_attributes
 from cli._errors import CliError, report_error
 from cli._format import call_id, format_output, format_pending
+from cli._inbox import pending_everywhere
 from cli._runs import Run, client_for
 from continuations import run_output_to_json
 from payloads import AgentWorkflowInput, DecideInput, ModelSettings, RunOptions, validation_problems
@@ -50,18 +52,18 @@ async def start_run(
     model: str | None = None,
     options: RunOptions | None = None,
 ) -> Run:
-    """Start `agent` on `prompt` and return the new run.
+    """Start `agent` on `prompt` and return the new run; it keeps the agent search attributes
+    current where the namespace has them (else a warning on stderr).
 
     Raises:
         CliError: The workflow ID is taken.
     """
     workflow_id = workflow_id or f"{agent}-{uuid.uuid4().hex[:8]}"
+    options = await with_search_attributes(client, options or RunOptions(), _stderr)
     try:
         await client.start_workflow(
             AgentWorkflow.run,
-            AgentWorkflowInput(
-                agent=agent, prompt=prompt, model=model, options=options or RunOptions()
-            ),
+            AgentWorkflowInput(agent=agent, prompt=prompt, model=model, options=options),
             id=workflow_id,
             task_queue=task_queue,
         )
@@ -104,7 +106,12 @@ async def start(args: argparse.Namespace) -> int:
 
 
 async def pending(args: argparse.Namespace) -> int:
-    """`pending ID`: the calls waiting for a decision (none once the run has ended)."""
+    """`pending ID`: the calls waiting for a decision (none once the run has ended); without
+    an ID, those of every run (see `cli._inbox`)."""
+    if args.workflow_id is None:
+        return await pending_everywhere(args)
+    if args.agent or args.tool:
+        raise CliError("--agent and --tool filter the runs of `pending` without an ID")
     run = await Run.find(await client_for(args), args.workflow_id)
     waiting = await run.pending() if run.running else []
     if args.json:

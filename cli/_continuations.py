@@ -10,7 +10,7 @@ from pathlib import Path
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from agent_runs import ExportError, export_run, start_imported
+from agent_runs import ExportError, export_run, start_imported, with_search_attributes
 from cli._commands import default_approver
 from cli._errors import CliError
 from cli._runs import Run, client_for
@@ -25,6 +25,10 @@ from continuations import (
 )
 from payloads import BudgetInput, ResumeSignalInput, RunOptions
 from workflows import AgentWorkflow
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 async def export(args: argparse.Namespace) -> int:
@@ -88,14 +92,16 @@ async def resume(args: argparse.Namespace) -> int:
             "decision record(s) are not taken into the run's record",
             file=sys.stderr,
         )
+    client = await client_for(args)
+    options = RunOptions(exit_on_suspend=args.exit_on_suspend)
     try:
         handle = await start_imported(
-            await client_for(args),
+            client,
             imported,
             task_queue=args.task_queue,
             workflow_id=args.id,
             model=args.model,
-            options=RunOptions(exit_on_suspend=args.exit_on_suspend),
+            options=await with_search_attributes(client, options, _stderr),
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"a workflow with ID {args.id!r} already exists") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cli._errors import CliError
 from connection import connect
+from workflows import SEARCH_ATTRIBUTE_TYPES
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 REACHABLE_TIMEOUT = 1.5
@@ -92,6 +93,8 @@ def _start(port: int) -> DevServer:
     command = [temporal_binary(), "server", "start-dev", "--port", str(port)]
     command += ["--ui-port", str(port + 1000), "--db-filename", str(data_dir / "demo.db")]
     command += ["--log-level", "error"]
+    for name, kind in SEARCH_ATTRIBUTE_TYPES.items():
+        command += ["--search-attribute", f"{name}={kind}"]
     with (data_dir / "server.log").open("wb") as log:
         # Its own session: Ctrl-C in the terminal reaches the demo, which stops the server
         # itself, or leaves it running with --keep-server.

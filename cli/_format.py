@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
+from datetime import datetime
+
+from temporalio.client import WorkflowExecution
 
 from payloads import AgentRunOutput, DecisionRecord, JsonDict
+from workflows import AgentSearchValues
 
 
 def call_path(entry: JsonDict) -> str:
@@ -71,4 +76,75 @@ def format_output(output: AgentRunOutput) -> str:
         f"tokens: {tree.total_tokens} (prompt {tree.prompt_tokens}, completion "
         f"{tree.completion_tokens}); the root agent's own: {own.total_tokens}"
     )
+    return "\n".join(lines)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if moment else ""
+
+
+def inbox_entry(execution: WorkflowExecution, entry: JsonDict) -> JsonDict:
+    """A waiting call (a `pending_approvals` entry) with its run and the command to approve it."""
+    values = AgentSearchValues.of(execution.typed_search_attributes)
+    approve = ["python", "starter.py", "approve", execution.id, call_id(entry)]
+    return {
+        "workflow_id": execution.id,
+        "run_id": execution.run_id,
+        "agent": values.name,
+        "waiting_since": values.waiting_since.isoformat() if values.waiting_since else None,
+        **entry,
+        "approve_command": shlex.join(approve),
+    }
+
+
+def format_inbox(entries: list[JsonDict]) -> str:
+    """Waiting calls grouped by run: each run's ID, agent and since when, then its calls."""
+    runs: dict[str, list[JsonDict]] = {}
+    for entry in entries:
+        runs.setdefault(entry["workflow_id"], []).append(entry)
+    lines = [f"{len(entries)} call(s) wait for a decision in {len(runs)} run(s):"]
+    for workflow_id, waiting in runs.items():
+        since = waiting[0]["waiting_since"]
+        when = f", waiting since {_when(datetime.fromisoformat(since))}" if since else ""
+        lines.append(f"{workflow_id} ({waiting[0]['agent']}){when}")
+        for entry in waiting:
+            lines += [
+                format_pending([entry]),
+                f"    approve:   {entry['approve_command']}",
+            ]
+    return "\n".join(lines)
+
+
+def listed_run(execution: WorkflowExecution) -> JsonDict:
+    """A run as `list` shows it: its IDs, agent, statuses and what it waits for."""
+    values = AgentSearchValues.of(execution.typed_search_attributes)
+    return {
+        "workflow_id": execution.id,
+        "run_id": execution.run_id,
+        "agent": values.name,
+        "status": values.status,
+        "execution_status": execution.status.name if execution.status else "UNKNOWN",
+        "waiting_tools": list(values.waiting_tools),
+        "waiting_since": values.waiting_since.isoformat() if values.waiting_since else None,
+        "start_time": execution.start_time.isoformat(),
+    }
+
+
+def format_run_list(runs: list[JsonDict]) -> str:
+    """Runs as a table: workflow ID, agent, status, Temporal's status and what waits."""
+    rows = [("WORKFLOW ID", "AGENT", "STATUS", "EXECUTION", "WAITING")]
+    for run in runs:
+        since = run["waiting_since"]
+        waiting = ", ".join(run["waiting_tools"])
+        if since:
+            waiting += f" since {_when(datetime.fromisoformat(since))}"
+        status = run["status"] or ""
+        rows.append(
+            (run["workflow_id"], run["agent"] or "", status, run["execution_status"], waiting)
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[4]]).rstrip())
     return "\n".join(lines)

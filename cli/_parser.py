@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from cli import _commands, _continuations, _demo, _watch
+from cli import _commands, _continuations, _demo, _inbox, _watch
 from connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
 from payloads import MAX_SECONDS, ModelSettings, RunOptions
+from workflows import AGENT_STATUSES
 
 
 def _connection_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -139,9 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
     start.set_defaults(command=_commands.start)
 
     pending = commands.add_parser("pending", parents=[common], help="list calls waiting")
-    pending.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")
+    pending.add_argument(
+        "workflow_id",
+        metavar="ID",
+        nargs="?",
+        help="the run's workflow ID (default: every run that waits, found by AgentStatus)",
+    )
     pending.add_argument("--json", action="store_true", help="print the query's JSON list")
+    pending.add_argument("--agent", metavar="NAME", help="without ID: only runs of this agent")
+    pending.add_argument("--tool", metavar="NAME", help="without ID: only calls of this tool")
     pending.set_defaults(command=_commands.pending)
+
+    runs = commands.add_parser("list", parents=[common], help="list agent runs, newest first")
+    runs.add_argument("--status", choices=AGENT_STATUSES, help="only runs with this AgentStatus")
+    runs.add_argument("--agent", metavar="NAME", help="only runs of this agent")
+    runs.add_argument("--json", action="store_true", help="print the runs as JSON")
+    runs.set_defaults(command=_inbox.list_runs)
 
     approve = commands.add_parser("approve", parents=[common], help="approve waiting calls")
     approve.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")

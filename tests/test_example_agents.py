@@ -28,7 +28,7 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
             "Waiting for 1 decision(s):",
             '- account_agent_tool > authorize_account with {"username": "stzhang", '
             '"security_level": 2}: send signal `approve` or `reject` with '
-            f'{{"tool_call_id": "{leaf_id}", "digest": "{digest}"}}',
+            f'`{{"tool_call_id": "{leaf_id}", "digest": "{digest}"}}`',
         ]
         assert tokens.startswith("Tokens: ")  # the tree's so far
         await handle.signal(

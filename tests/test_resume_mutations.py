@@ -18,12 +18,14 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from temporalio.api.operatorservice.v1 import ListSearchAttributesResponse
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 import continuation_cases  # noqa: F401  (registers the three-level golden's director_agent)
 from cli import _continuations, amain
 from cli._errors import CliError
 from continuations import SEAL_KEY_ENV, seal_output
+from workflows import SEARCH_ATTRIBUTE_KEYS
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDENS = {path.name: json.loads(path.read_text()) for path in sorted(GOLDEN.glob("*.json"))}
@@ -85,7 +87,17 @@ def mutated_files(draw: st.DrawFn) -> tuple[bytes, bool]:
 
 
 class _NoServer:
-    """A client stand-in: encodes the run's input and memo as a real client would, then stops."""
+    """A client stand-in: a namespace with the agent search attributes, which encodes the
+    run's input and memo as a real client would, then stops."""
+
+    namespace = "default"
+
+    def __init__(self) -> None:
+        names = {key.name: key.indexed_value_type for key in SEARCH_ATTRIBUTE_KEYS}
+        response = ListSearchAttributesResponse(custom_attributes=names)
+        self.operator_service = mock.Mock(
+            list_search_attributes=mock.AsyncMock(return_value=response)
+        )
 
     async def start_workflow(self, run: Any, arg: Any, *, memo: dict[str, Any], **_: Any) -> Any:
         await pydantic_data_converter.encode([arg, *memo.values()])

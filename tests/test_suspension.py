@@ -228,7 +228,7 @@ async def test_resume_sent_to_the_root_wakes_a_suspended_sub_agent(
         )  # nothing for a person to decide
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         what, tokens = metadata.current_details.splitlines()
-        assert what == "- sub-agent counter_tool is suspended: send signal `resume` with {}"
+        assert what == "- sub-agent counter_tool is suspended: send signal `resume` with `{}`"
         assert tokens.startswith("Tokens: ")  # the whole tree's, the suspended sub-agent's too
         await handle.signal(AgentWorkflow.resume, ResumeSignalInput())
         output = await handle.result()

@@ -17,6 +17,7 @@ from payloads import (
     AgentRunOutput,
     AgentWorkflowInput,
     BudgetInput,
+    EndReason,
     JsonDict,
     ModelSettings,
     PolicyState,
@@ -26,6 +27,7 @@ from payloads import (
 )
 from workflows._calls import call_kind, cause_message, checked_reply, resumed_call
 from workflows._policy_check import fired_policies
+from workflows._search_attributes import AgentSearchValues
 from workflows._state import AgentState, ToolCallState
 from workflows._turns import TurnCalls
 
@@ -70,6 +72,8 @@ class AgentWorkflow(TurnCalls):
         self._resume_budget: BudgetInput | None = None
         self._changed = False
         self._moved_out: JsonDict | None = None
+        self._end_reason: EndReason | None = None
+        self._search_values: AgentSearchValues | None = None
 
     def _start_state(self, input: AgentWorkflowInput) -> AgentState:
         """The level's state from its prompt, or from the resume point of an import."""
@@ -99,18 +103,27 @@ class AgentWorkflow(TurnCalls):
         """Loop model → tools until the model answers without tool calls or a call is rejected."""
         input = self._input
         if self._input_problem is not None or self._agent is None:
-            return self._output("error", error=self._input_problem)
+            return self._ended(self._output("error", error=self._input_problem))
         if input.prompt is None and input.resume is None and input.carried_state is None:
-            return self._output("error", error="give a prompt or a continuation to resume")
+            return self._ended(
+                self._output("error", error="give a prompt or a continuation to resume")
+            )
+        self._update_search_attributes()
         reporter = None
         if input.sub_agent_call_id:
             reporter = asyncio.create_task(self._report_to_parent(input.sub_agent_call_id))
-        output = _fitting(await self._loop_until_moved_out(self._agent))
+        output = self._ended(_fitting(await self._loop_until_moved_out(self._agent)))
         if reporter:
             reporter.cancel()
         if input.sub_agent_call_id:
             await self._report_result_to_parent(input.sub_agent_call_id, output)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        return output
+
+    def _ended(self, output: AgentRunOutput) -> AgentRunOutput:
+        """The run's output, once its search attributes say how it ended."""
+        self._end_reason = output.end_reason
+        self._update_search_attributes()
         return output
 
     async def _loop_until_moved_out(self, agent: Agent) -> AgentRunOutput:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 
 from continuations import Level, flatten_approval_info, fold_levels
 from payloads import JsonDict, TokenUsage
 from workflows._decisions import decision_signal_input
 
-RESUME_HINT = "send signal `resume` with {}"
+RESUME_HINT = "send signal `resume` with `{}`"
+
+
+def _code(text: str) -> str:
+    """`text` as a Markdown code span, which the Web UI shows as it is: in plain text its
+    quotes would turn typographic, and JSON copied from there would not parse."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
 
 
 def tokens_line(usage: TokenUsage) -> str:
@@ -46,7 +55,7 @@ def describe_waiting(continuation: JsonDict, pending: list[JsonDict]) -> str:
         call = entry["tool_call"]
         lines.append(
             f"- {' > '.join(entry['paths'])} with {call['function']['arguments']}: send signal "
-            f"`approve` or `reject` with {json.dumps(decision_signal_input(entry))}"
+            f"`approve` or `reject` with {_code(json.dumps(decision_signal_input(entry)))}"
         )
     for entry in flatten_approval_info(continuation):
         if "tool_call" not in entry:

@@ -19,6 +19,7 @@ from payloads import (
 )
 from workflows._continuation import build_continuation
 from workflows._details import describe_waiting
+from workflows._search_attributes import AgentSearchValues, tree_values, upsert_if_changed
 from workflows._state import AgentState, ToolCallState
 
 
@@ -38,6 +39,8 @@ class AgentLevel:
     _resume_budget: BudgetInput | None
     _changed: bool
     _token: str
+    _end_reason: EndReason | None
+    _search_values: AgentSearchValues | None
 
     def _continuation(self) -> JsonDict:
         return build_continuation(self._state)
@@ -98,7 +101,26 @@ class AgentLevel:
     def _mark_changed(self) -> None:
         self._changed = True
         continuation = self._continuation()
-        workflow.set_current_details(describe_waiting(continuation, self._pending(continuation)))
+        pending = self._pending(continuation)
+        workflow.set_current_details(describe_waiting(continuation, pending))
+        self._update_search_attributes(continuation, pending)
+
+    def _update_search_attributes(
+        self, continuation: JsonDict | None = None, pending: list[JsonDict] | None = None
+    ) -> None:
+        """At the root of a run with `search_attributes`, upsert those that changed."""
+        if not self._input.options.search_attributes or workflow.info().parent is not None:
+            return
+        continuation = continuation or self._continuation()
+        if pending is None:
+            pending = self._pending(continuation)
+        previous = self._search_values or AgentSearchValues.of(
+            workflow.info().typed_search_attributes
+        )
+        values = tree_values(
+            self._state.agent, continuation, pending, self._end_reason, previous, workflow.now()
+        )
+        self._search_values = upsert_if_changed(values, previous)
 
     def _parked_output(self, end_reason: EndReason, **fields: Any) -> AgentRunOutput:
         return self._output(end_reason, continuation=self._continuation(), **fields)

@@ -21,9 +21,9 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from agent_runs import resume_run  # noqa: E402
 from helpers import running_worker, start_agent, wait_for_pending  # noqa: E402
-from payloads import ApprovalDecision  # noqa: E402
+from payloads import ApprovalDecision, RunOptions  # noqa: E402
 from test_example_agents import PROMPT  # noqa: E402
-from workflows import AgentWorkflow  # noqa: E402
+from workflows import SEARCH_ATTRIBUTE_KEYS, AgentWorkflow  # noqa: E402
 
 
 async def _save_one(client: Client, workflow_id: str, name: str) -> WorkflowHistory:
@@ -65,6 +65,18 @@ async def record(client: Client) -> None:
         await _save(client, resumed.id, "hr_resumed_from_prototype")
 
 
+async def record_search_attributes(client: Client) -> None:
+    """A run that keeps the agent search attributes: only a server that has them records it."""
+    queue = f"record-{uuid.uuid4()}"
+    async with running_worker(client, queue):
+        options = RunOptions(search_attributes=True)
+        handle = await start_agent(client, queue, "hr_agent", PROMPT, options=options)
+        [entry] = await wait_for_pending(handle)
+        await handle.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
+        await handle.result()
+        await _save(client, handle.id, "hr_approved_search_attributes")
+
+
 async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
@@ -72,6 +84,15 @@ async def main() -> None:
     )
     try:
         await record(env.client)
+    finally:
+        await env.shutdown()
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTE_KEYS,
+    )
+    try:
+        await record_search_attributes(env.client)
     finally:
         await env.shutdown()
 

@@ -1,0 +1,102 @@
+"""`pending` without an ID and `list`: every agent run, found through its search attributes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
+from temporalio.service import RPCError
+
+from agent_runs import create_search_attributes_command
+from cli._errors import CliError
+from cli._format import format_inbox, format_run_list, inbox_entry, listed_run
+from cli._runs import WORKER_TIMEOUT, client_for
+from payloads import JsonDict
+from workflows import AgentWorkflow
+
+AWAITING = 'AgentStatus = "awaiting_approval" AND ExecutionStatus = "Running"'
+
+
+def _quoted(value: str, flag: str) -> str:
+    """`value` as a string of a visibility query.
+
+    Raises:
+        CliError: It holds a quote or a backslash, which a name never does.
+    """
+    if any(c in value for c in "\"'\\"):
+        raise CliError(f"{flag} takes a name without quotes or backslashes, not {value!r}")
+    return f'"{value}"'
+
+
+async def _executions(client: Client, query: str) -> list[WorkflowExecution]:
+    """The runs `query` finds.
+
+    Raises:
+        CliError: The server refused the query, e.g. it lacks the agent search attributes.
+    """
+    try:
+        return [execution async for execution in client.list_workflows(query)]
+    except RPCError as error:
+        command = create_search_attributes_command(client.namespace)
+        raise CliError(
+            f"the server cannot list agent runs ({error.message}); if it lacks the agent "
+            f"search attributes, add them with `{command}`"
+        ) from None
+
+
+async def _waiting(client: Client, execution: WorkflowExecution) -> list[JsonDict]:
+    """The run's `pending_approvals`; none, with a warning, when it cannot answer."""
+    handle = client.get_workflow_handle_for(AgentWorkflow.run, execution.id)
+    try:
+        return await handle.query(AgentWorkflow.pending_approvals, rpc_timeout=WORKER_TIMEOUT)
+    except (RPCError, WorkflowQueryFailedError) as error:  # it ended meanwhile, no worker...
+        reason = getattr(error, "message", None) or str(error)
+        print(f"warning: {execution.id} did not say what it waits for: {reason}", file=sys.stderr)
+        return []
+
+
+async def pending_everywhere(args: argparse.Namespace) -> int:
+    """`pending` without an ID: every call waiting for a decision, in every running run."""
+    query = AWAITING
+    if args.agent:
+        query += f" AND AgentName = {_quoted(args.agent, '--agent')}"
+    if args.tool:
+        query += f" AND AgentWaitingTools = {_quoted(args.tool, '--tool')}"
+    client = await client_for(args)
+    executions = await _executions(client, query)
+    answers = await asyncio.gather(*(_waiting(client, e) for e in executions))
+    entries = [
+        inbox_entry(execution, entry)
+        for execution, waiting in zip(executions, answers, strict=True)
+        for entry in waiting
+        if not args.tool or entry["tool_call"]["function"]["name"] == args.tool
+    ]
+    if args.json:
+        print(json.dumps(entries, indent=2))
+    elif entries:
+        print(format_inbox(entries))
+    else:
+        print("No call waits for a decision in any run.")
+    return 0
+
+
+async def list_runs(args: argparse.Namespace) -> int:
+    """`list`: agent runs, newest first, with their status and what they wait for."""
+    query = f"AgentStatus = {_quoted(args.status, '--status')}" if args.status else ""
+    if args.agent:
+        query += " AND " if query else ""
+        query += f"AgentName = {_quoted(args.agent, '--agent')}"
+    client = await client_for(args)
+    # Sub-agents have no AgentStatus: only roots are listed.
+    executions = await _executions(client, query or "AgentStatus IS NOT NULL")
+    runs = [listed_run(execution) for execution in executions]
+    if args.json:
+        print(json.dumps(runs, indent=2))
+    elif runs:
+        print(format_run_list(runs))
+    else:
+        print("No agent run found.")
+    return 0
