@@ -35,6 +35,8 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
             AgentWorkflow.approve, ApprovalDecision(tool_call_id=leaf_id, approver="alice")
         )
         output = await handle.result()
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        assert metadata.current_details == "Ended: completed"
     assert output.end_reason == "completed"
     assert "onboarded" in (output.result or "")
     results = tool_results(output)

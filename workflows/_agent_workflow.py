@@ -121,9 +121,11 @@ class AgentWorkflow(TurnCalls):
         return output
 
     def _ended(self, output: AgentRunOutput) -> AgentRunOutput:
-        """The run's output, once its search attributes say how it ended."""
+        """The run's output, once its search attributes and current details say how it ended."""
         self._end_reason = output.end_reason
         self._update_search_attributes()
+        why = f": {output.error}" if output.error else ""
+        workflow.set_current_details(f"Ended: {output.end_reason}{why}")
         return output
 
     async def _loop_until_moved_out(self, agent: Agent) -> AgentRunOutput:
