@@ -1,53 +1,39 @@
-"""The messages an agent level's workflow answers: decisions, resume, reports and queries.
+"""The messages an agent level's workflow answers: decisions, resume, `move_out`, queries.
 
-People send `approve`, `reject`, `decide` and `resume` to the root only. The levels of a tree
-talk to each other with internal signals that carry the tree's secret token (see
-`TreeMessage`): decisions and `resume` passed down, `park`, and reports to the parent.
-Every payload is parsed by its handler, not by the data converter, so that a malformed one is
-refused (update) or logged and ignored (signal) with a message naming the problem; no message
-can fail a workflow task.
+People send `approve`, `reject`, `decide` and `resume` to the root only, which passes them
+down to the sub-agent they are for with internal signals (`apply_decision`, `apply_resume`);
+`park` goes down too. Reports going up are in `workflows._reports`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-import pydantic
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.exceptions import ApplicationError
 
 from continuations import needs_attention, to_output
 from payloads import (
-    AgentRunOutput,
     ApprovalDecision,
     BudgetInput,
     DecideInput,
     JsonDict,
     ResumeSignalInput,
-    payload_problem,
-    validation_problems,
 )
-from workflows._continuation import check_runtime_tree
 from workflows._decisions import CheckedDecision, call_digest, check_decision
-from workflows._level import AgentLevel
+from workflows._reports import SubAgentReports, parse_payload, short_error, signal_quietly
 from workflows._state import (
     AgentState,
     ForwardedDecision,
     ForwardedResume,
     ParkRequest,
-    SubAgentReport,
-    SubAgentResult,
-    TreeMessage,
 )
 
-M = TypeVar("M", bound=pydantic.BaseModel)
-LOGGED_CHARS = 300
 
-
-class MessageHandlers(AgentLevel):
+class MessageHandlers(SubAgentReports):
     """Signals, the `decide` update and queries; decisions for sub-agents are passed down."""
 
     _moved_out: JsonDict | None
@@ -67,7 +53,7 @@ class MessageHandlers(AgentLevel):
             if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
                 handle = workflow.get_external_workflow_handle(call.child_workflow_id)
                 request = ParkRequest(token=self._token)
-                asyncio.create_task(_signal_quietly(handle, MessageHandlers.park, request))
+                asyncio.create_task(signal_quietly(handle, MessageHandlers.park, request))
 
     def _refuse_unless_root(self) -> None:
         """Decisions are taken at the root only, where they are recorded for the whole tree.
@@ -117,30 +103,17 @@ class MessageHandlers(AgentLevel):
                 digest=checked.digest,
             )
             message = ForwardedDecision(token=self._token, decision=forwarded)
-            await _signal_quietly(handle, MessageHandlers.apply_decision, message)
+            await signal_quietly(handle, MessageHandlers.apply_decision, message)
         verb = "approved" if approved else "rejected"
         return f"{verb} {' > '.join(checked.entry['paths'])} ({path_ids[-1]})"
 
     async def _apply_signal(self, name: str, payload: Any, approved: bool) -> None:
         try:
             self._refuse_unless_root()
-            decision = _parse(ApprovalDecision, payload)
+            decision = parse_payload(ApprovalDecision, payload)
             workflow.logger.info(await self._apply(decision, approved))
         except (LookupError, ValueError) as error:
-            workflow.logger.warning("ignored %s signal: %s", name, _short(error))
-
-    def _from_tree(self, model: type[M], payload: Any, name: str) -> M | None:
-        """An internal message, or None (logged) when it is malformed or not from this tree."""
-        try:
-            message = _parse(model, payload)
-        except ValueError as error:
-            workflow.logger.warning("ignored %s signal: %s", name, _short(error))
-            return None
-        assert isinstance(message, TreeMessage)
-        if message.token != self._token:
-            workflow.logger.warning("ignored %s signal: it does not come from this tree", name)
-            return None
-        return message
+            workflow.logger.warning("ignored %s signal: %s", name, short_error(error))
 
     @workflow.signal(name="approve")
     async def approve(self, decision: Any) -> None:
@@ -156,7 +129,7 @@ class MessageHandlers(AgentLevel):
     async def decide(self, input: Any) -> str:
         """Approve or reject a waiting call (a `DecideInput`) and say what was decided."""
         try:
-            decision = _parse(DecideInput, input)
+            decision = parse_payload(DecideInput, input)
             return await self._apply(decision, decision.approved)
         except (LookupError, ValueError) as error:  # the state changed since validation
             raise ApplicationError(str(error), type="DecisionRefused") from None
@@ -164,7 +137,7 @@ class MessageHandlers(AgentLevel):
     @decide.validator
     def _validate_decide(self, input: Any) -> None:
         self._refuse_unless_root()
-        decision = _parse(DecideInput, input)
+        decision = parse_payload(DecideInput, input)
         self._check(decision, decision.approved)
 
     @workflow.update(name="move_out")
@@ -189,16 +162,16 @@ class MessageHandlers(AgentLevel):
         try:
             workflow.logger.info(await self._apply(message.decision, message.decision.approved))
         except (LookupError, ValueError) as error:
-            workflow.logger.warning("ignored a decision passed down: %s", _short(error))
+            workflow.logger.warning("ignored a decision passed down: %s", short_error(error))
 
     @workflow.signal(name="resume")
     async def resume(self, payload: Any = None) -> None:
         """Resume suspended levels: a `ResumeSignalInput` (every suspended level by default)."""
         try:
             self._refuse_unless_root()
-            request = _parse(ResumeSignalInput, payload or {})
+            request = parse_payload(ResumeSignalInput, payload or {})
         except (LookupError, ValueError) as error:
-            workflow.logger.warning("ignored resume signal: %s", _short(error))
+            workflow.logger.warning("ignored resume signal: %s", short_error(error))
             return
         await self._resume(request)
 
@@ -223,7 +196,7 @@ class MessageHandlers(AgentLevel):
                     request=ResumeSignalInput(path_ids=rest, budget=request.budget),
                 )
                 handle = workflow.get_external_workflow_handle(call.child_workflow_id)
-                await _signal_quietly(handle, MessageHandlers.apply_resume, forwarded)
+                await signal_quietly(handle, MessageHandlers.apply_resume, forwarded)
 
     @workflow.signal(name="park")
     def park(self, payload: Any = None) -> None:
@@ -235,41 +208,6 @@ class MessageHandlers(AgentLevel):
     def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
         """Log and ignore signals this workflow does not know."""
         workflow.logger.warning("ignored unknown signal %r", name)
-
-    @workflow.signal(name="report_sub_agent_state")
-    def report_sub_agent_state(self, payload: Any) -> None:
-        """Internal: sent by a sub-agent whenever what it waits for changes (a `SubAgentReport`)."""
-        report = self._from_tree(SubAgentReport, payload, "report_sub_agent_state")
-        if report is None:
-            return
-        call = next((c for c in self._state.turn_calls if c.id == report.tool_call_id), None)
-        if call is None or call.kind != "sub_agent" or call.status != "running":
-            workflow.logger.warning(
-                "ignored report for call %r: no such sub-agent runs", report.tool_call_id
-            )
-            return
-        if report.continuation is not None:
-            try:
-                check_runtime_tree(report.continuation)
-            except ValueError as error:
-                workflow.logger.warning("ignored report for call %r: %s", call.id, error)
-                return
-        call.child_continuation = report.continuation
-        self._mark_changed()
-
-    @workflow.signal(name="report_sub_agent_result")
-    def report_sub_agent_result(self, payload: Any) -> None:
-        """Internal: sent by a sub-agent as it ends (a `SubAgentResult`)."""
-        report = self._from_tree(SubAgentResult, payload, "report_sub_agent_result")
-        if report is None:
-            return
-        call = next((c for c in self._state.turn_calls if c.id == report.tool_call_id), None)
-        if call is None or call.status != "running" or call.child_workflow_id != report.child_id:
-            workflow.logger.warning(
-                "ignored result for call %r: no such sub-agent runs", report.tool_call_id
-            )
-            return
-        call.child_output = report.output
 
     @workflow.query(name="pending_approvals")
     def pending_approvals(self) -> list[JsonDict]:
@@ -286,69 +224,3 @@ class MessageHandlers(AgentLevel):
     def get_state(self) -> AgentState:
         """This agent level's state: messages, the current turn's calls and decisions taken."""
         return self._state
-
-    async def _report_result_to_parent(self, call_id: str, output: AgentRunOutput) -> None:
-        """Send this sub-agent's output to its parent, which may have continued as new since
-        it started this run and so not get the result as a child workflow's."""
-        parent = workflow.info().parent
-        assert parent is not None
-        message = SubAgentResult(
-            token=self._token,
-            tool_call_id=call_id,
-            child_id=workflow.info().workflow_id,
-            output=output,
-        )
-        if payload_problem("the result for the parent", message) is None:
-            handle = workflow.get_external_workflow_handle(parent.workflow_id)
-            await _signal_quietly(handle, MessageHandlers.report_sub_agent_result, message)
-
-    async def _report_to_parent(self, call_id: str) -> None:
-        """Keep the parent's copy of what this sub-agent waits for up to date."""
-        parent = workflow.info().parent
-        assert parent is not None
-        handle = workflow.get_external_workflow_handle(parent.workflow_id)
-        last: JsonDict | None = None
-        while True:
-            await workflow.wait_condition(lambda: self._changed)
-            self._changed = False
-            continuation = self._continuation()
-            report = continuation if needs_attention(continuation) else None
-            if report == last:
-                continue
-            message = SubAgentReport(token=self._token, tool_call_id=call_id, continuation=report)
-            problem = payload_problem("the report to the parent", message)
-            if problem:
-                workflow.logger.warning("could not report to the parent: %s", problem)
-            else:
-                await _signal_quietly(handle, MessageHandlers.report_sub_agent_state, message)
-            last = report
-
-
-async def _signal_quietly(
-    handle: workflow.ExternalWorkflowHandle[Any], signal: Any, message: TreeMessage
-) -> None:
-    """Signal another level of the tree; if it has ended, log it and go on."""
-    try:
-        await handle.signal(signal, message)
-    except CancelledError:
-        raise  # this run is ending
-    except Exception as error:
-        workflow.logger.warning("could not signal %s: %s", handle.id, error)
-
-
-def _short(error: Exception) -> str:
-    """An error's message for the log, cut short: a payload may be megabytes of junk."""
-    text = str(error)
-    return text if len(text) <= LOGGED_CHARS else f"{text[:LOGGED_CHARS]}..."
-
-
-def _parse(model: type[M], payload: Any) -> M:
-    """Validate a signal or update payload.
-
-    Raises:
-        ValueError: The payload does not fit `model`; the message says what is wrong.
-    """
-    try:
-        return model.model_validate(payload)
-    except pydantic.ValidationError as error:
-        raise ValueError(f"invalid {model.__name__}: {validation_problems(error)}") from None
