@@ -1,37 +1,31 @@
-"""Answering one model turn's tool calls: decisions, tools as activities, sub-agents as
-child workflows."""
+"""Answering one model turn's tool calls: decisions, and tools as activities (sub-agents are
+in `workflows._sub_agents`)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ChildWorkflowError,
-    WorkflowAlreadyStartedError,
 )
-from temporalio.workflow import ParentClosePolicy
 
 from activities import ToolCallInput, run_tool
 from agent_definitions import Agent
-from continuations import needs_attention, tool_message
-from payloads import AgentRunOutput, AgentWorkflowInput, DecisionRecord, JsonDict, payload_problem
+from continuations import tool_message
+from payloads import AgentRunOutput, DecisionRecord, JsonDict
 from workflows._calls import (
     cause_message,
     edited_note,
-    nest_decision,
     parse_arguments,
     rejection_text,
 )
-from workflows._handlers import MessageHandlers
 from workflows._state import ANSWERED_STATUSES, ToolCallState
+from workflows._sub_agents import SubAgentCalls, waits_for_a_person
 
-CHILD_ID_ATTEMPTS = 3
-CHILD_ID_RANDOM = 12
 TOOL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=3)
 
 
@@ -39,7 +33,7 @@ class _Interrupted(Exception):
     """Raised inside a call's task when the turn stops before the call could run."""
 
 
-class TurnCalls(MessageHandlers):
+class TurnCalls(SubAgentCalls):
     """Runs the calls of the current turn in parallel, each waiting for a decision if needed."""
 
     async def _finish_turn(self, agent: Agent) -> AgentRunOutput | None:
@@ -78,7 +72,7 @@ class TurnCalls(MessageHandlers):
         return (
             self._history_is_long()
             and not self._parking
-            and all(_waits_for_a_person(c) for c in open_calls)
+            and all(waits_for_a_person(c) for c in open_calls)
         )
 
     def _close_turn(self) -> None:
@@ -149,14 +143,6 @@ class TurnCalls(MessageHandlers):
         if self._interrupted():
             raise _Interrupted()
 
-    def _reject(self, agent: Agent, call: ToolCallState, text: str) -> None:
-        call.status, call.result = "rejected", text
-        if agent.on_reject == "end" and self._stop_reason is None:
-            self._stop_reason = f"the run ended because call {call.id} ({call.name}) was rejected"
-            for other in self._state.turn_calls:
-                if other.kind == "sub_agent" and other.status == "running":
-                    self._call_tasks[other.id].cancel()
-
     async def _run_tool(self, agent: Agent, call: ToolCallState, arguments: JsonDict) -> str:
         options = self._input.options
         try:
@@ -178,121 +164,3 @@ class TurnCalls(MessageHandlers):
         except ActivityError as error:
             return f"Error: tool {call.name} failed: {cause_message(error)}"
         return output.content
-
-    async def _run_sub_agent(self, agent: Agent, call: ToolCallState, prompt: str) -> None:
-        sub_agent = agent.find_sub_agent(call.name)
-        assert sub_agent is not None
-        name = sub_agent.name
-        child_input = AgentWorkflowInput(
-            agent=name,
-            prompt=prompt,
-            model=self._input.model,
-            sub_agent_call_id=call.id,
-            tree_token=self._token,
-            resume=call.sub_agent_resume,
-            options=self._input.options,
-        )
-        problem = payload_problem(f"the input of agent {name}", child_input)
-        if problem:
-            call.status, call.result = "done", f"Error: agent {name} cannot start: {problem}"
-            return
-        try:
-            if call.child_workflow_id is not None:  # started by this level's previous run
-                output: AgentRunOutput | None = await self._reported_output(call)
-            else:
-                output = await self._execute_child(child_input, call, f"{name} for {agent.name}")
-        except ChildWorkflowError as error:  # e.g. terminated by someone
-            if self._stop_reason is not None:
-                raise  # cancelled by this level: answered as skipped
-            call.status, call.result = "done", f"Error: agent {name} failed: {cause_message(error)}"
-            return
-        if output is None:
-            call.status, call.result = "done", f"Error: agent {name} found no free workflow ID"
-            return
-        self._state.decisions += [nest_decision(call, d) for d in output.decisions]
-        self._state.sub_agents_usage += output.tree_usage
-        if output.end_reason == "completed":
-            call.status, call.result = "done", output.result or ""
-        elif output.end_reason == "rejected_tool_calls":
-            names = ", ".join(tc["function"]["name"] for tc in output.rejected_tool_calls or [])
-            text = f"Rejected: agent {name} stopped because its call(s) {names} were rejected."
-            self._reject(agent, call, text)
-        elif output.continuation is not None:
-            # The sub-agent exited suspended: this level exits too, once nothing else runs.
-            call.status, call.child_continuation = "parked", output.continuation
-            self._park()
-        else:
-            call.status, call.result = "done", f"Error: agent {name} failed: {output.error}"
-
-    async def _execute_child(
-        self, child_input: AgentWorkflowInput, call: ToolCallState, summary: str
-    ) -> AgentRunOutput | None:
-        """Run a sub-agent as a child workflow whose ID nobody can take before it starts.
-
-        The ID is `<parent ID>/<call ID>-<random>`, kept in the call's state; should a
-        workflow with that ID exist all the same, another random part is drawn, a few times.
-        The child outlives this run (`ABANDON`), so that this level can continue as new while
-        it waits; it reports its result by signal too.
-
-        Returns:
-            The sub-agent's output, or None when every ID drawn was taken.
-
-        Raises:
-            ChildWorkflowError: The sub-agent failed, was terminated or timed out.
-        """
-        for attempt in range(CHILD_ID_ATTEMPTS):
-            call.child_workflow_id = (
-                f"{workflow.info().workflow_id}/{call.id}-{workflow.uuid4().hex[:CHILD_ID_RANDOM]}"
-            )
-            try:
-                handle = await workflow.start_child_workflow(
-                    workflow.info().workflow_type,  # a sub-agent runs on this same workflow type
-                    child_input,
-                    id=call.child_workflow_id,
-                    static_summary=f"{summary} ({call.id})",
-                    result_type=AgentRunOutput,
-                    parent_close_policy=ParentClosePolicy.ABANDON,
-                )
-            except WorkflowAlreadyStartedError:
-                workflow.logger.warning(
-                    "sub-agent ID %s was taken (attempt %d)", call.child_workflow_id, attempt + 1
-                )
-                continue
-            return await _child_output(handle, call)
-        return None
-
-    async def _reported_output(self, call: ToolCallState) -> AgentRunOutput:
-        """The output of a sub-agent this level started in a run before this one."""
-        try:
-            await workflow.wait_condition(lambda: call.child_output is not None)
-        except asyncio.CancelledError:
-            assert call.child_workflow_id is not None
-            await workflow.get_external_workflow_handle(call.child_workflow_id).cancel()
-            raise
-        assert call.child_output is not None
-        return call.child_output
-
-
-async def _child_output(
-    handle: workflow.ChildWorkflowHandle[Any, AgentRunOutput], call: ToolCallState
-) -> AgentRunOutput:
-    """The child's output: as its result, or as it reported it by signal, whichever is first."""
-    try:
-        await workflow.wait_condition(lambda: handle.done() or call.child_output is not None)
-    except asyncio.CancelledError:
-        handle.cancel()  # asks the sub-agent to stop
-        raise
-    return call.child_output or handle.result()
-
-
-def _waits_for_a_person(call: ToolCallState) -> bool:
-    """Whether an open call waits for a decision, or is a sub-agent that waits for one."""
-    if call.status == "waiting_approval":
-        return call.decision is None
-    return (
-        call.kind == "sub_agent"
-        and call.status == "running"
-        and call.child_output is None
-        and call.child_continuation is not None
-        and needs_attention(call.child_continuation)
-    )
