@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 import uuid
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -18,6 +20,12 @@ from cli import amain
 from workflows import SEARCH_ATTRIBUTE_KEYS
 
 CLI_TIMEOUT = 60
+
+# The suite's property tests draw the same examples on every run, so CI is not at the mercy
+# of a lucky draw; `HYPOTHESIS_PROFILE=explore make test` draws new ones to look for bugs.
+settings.register_profile("suite", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
