@@ -29,7 +29,11 @@ def payload_problem(what: str, value: BaseModel) -> str | None:
         what: Names the payload in the message, e.g. "the conversation".
         value: The activity, child workflow or continue-as-new input, or a result.
     """
-    size = len(value.__pydantic_serializer__.to_json(value))
+    return size_problem(what, len(value.__pydantic_serializer__.to_json(value)))
+
+
+def size_problem(what: str, size: int) -> str | None:
+    """Why a payload of `size` bytes cannot be recorded in history, or None when it fits."""
     if size <= PAYLOAD_LIMIT_BYTES:
         return None
     return (
@@ -168,15 +172,6 @@ class BudgetInput(BaseModel):
     duration_seconds: float | None = Field(None, gt=0)
 
 
-class PolicyState(BaseModel):
-    """Where suspension policies measure from: the level's last (re)start, and its budget."""
-
-    turns_at_start: int = 0
-    tokens_at_start: int = 0
-    started_at: datetime | None = None
-    budget: BudgetInput = Field(default_factory=BudgetInput)
-
-
 class DecisionRecord(BaseModel):
     """A decision taken on a tool call: what, who, when and why."""
 
@@ -204,16 +199,14 @@ class ResumeCall(BaseModel):
 
 
 class ResumePoint(BaseModel):
-    """The state an agent level starts from when resumed (import or continue-as-new)."""
+    """The state an agent level starts from when resumed from an imported continuation
+    (continue-as-new carries the level's whole state instead)."""
 
     messages: list[JsonDict]
     calls: list[ResumeCall] = Field(
         default_factory=list, description="Unanswered calls of the last assistant message."
     )
     decisions: list[DecisionRecord] = Field(default_factory=list)
-    model_turns: int = 0
-    total_tokens: int = 0
-    policy: PolicyState = Field(default_factory=PolicyState)
 
 
 class AgentWorkflowInput(BaseModel):

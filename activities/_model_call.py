@@ -16,11 +16,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities._heartbeat import heartbeating
+from activities._recordable import recordable
 from activities._registry import registered_agent
 from activities._scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
 from activities._tracing import traced
 from agent_definitions import SCRIPTED_MODEL
-from payloads import JsonDict, ModelSettings, TokenUsage, payload_problem
+from payloads import JsonDict, ModelSettings, TokenUsage
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
@@ -205,15 +206,4 @@ class ModelActivities:
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
         )
-        problem = payload_problem("the model's reply", output)
-        if problem:  # Temporal would refuse to record it, on every attempt
-            raise ApplicationError(problem, type="PayloadTooLarge", non_retryable=True)
-        try:  # what the workflow could not decode would fail its every task
-            ModelCallOutput.model_validate_json(output.model_dump_json())
-        except (ValueError, RecursionError) as error:
-            raise ApplicationError(
-                f"the model's reply cannot be recorded: {error}",
-                type="ModelReplyUnreadable",
-                non_retryable=True,
-            ) from None
-        return output
+        return recordable(output, "the model's reply")

@@ -12,10 +12,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities._heartbeat import heartbeating
+from activities._recordable import recordable
 from activities._registry import registered_agent
 from activities._tracing import traced
 from agent_definitions import ToolCallContext, tool_call_context
-from payloads import JsonDict, payload_problem, validation_problems
+from payloads import JsonDict, validation_problems
 
 
 class ToolCallInput(pydantic.BaseModel):
@@ -94,8 +95,4 @@ async def run_tool(input: ToolCallInput) -> ToolCallOutput:
             type="UnreadableToolResult",
             non_retryable=True,
         ) from None
-    output = ToolCallOutput(content=content)
-    problem = payload_problem(f"the result of tool {input.tool!r}", output)
-    if problem:
-        raise ApplicationError(problem, type="PayloadTooLarge", non_retryable=True)
-    return output
+    return recordable(ToolCallOutput(content=content), f"the result of tool {input.tool!r}")

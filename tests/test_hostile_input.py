@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio import activity
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import ModelActivities, ModelCallInput, ModelCallOutput
@@ -432,7 +432,8 @@ async def test_junk_signals_to_a_root_whose_sub_agent_waits_continue_it_as_new(
                 await asyncio.sleep(0.1)
         assert await wait_for_pending(latest) == [entry]
         child = client.get_workflow_handle(call.child_workflow_id or "")
-        assert (await child.describe()).run_id  # the same sub-agent, still running
+        # The same sub-agent, still running across its parent's continue-as-new.
+        assert (await child.describe()).status == WorkflowExecutionStatus.RUNNING
         await latest.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
         output = await handle.result()
     assert output.end_reason == "completed"

@@ -20,7 +20,6 @@ from payloads import (
     EndReason,
     JsonDict,
     ModelSettings,
-    PolicyState,
     ResumePoint,
     payload_problem,
     validation_problems,
@@ -28,7 +27,7 @@ from payloads import (
 from workflows._calls import call_kind, cause_message, checked_reply, resumed_call
 from workflows._policy_check import fired_policies
 from workflows._search_attributes import AgentSearchValues
-from workflows._state import AgentState, ToolCallState
+from workflows._state import AgentState, PolicyState, ToolCallState
 from workflows._turns import TurnCalls
 
 MODEL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10)
@@ -88,9 +87,6 @@ class AgentWorkflow(TurnCalls):
             model=input.model or (self._agent.model if self._agent else ""),
             messages=list(start.messages),
             decisions=list(start.decisions),
-            model_turns=start.model_turns,
-            total_tokens=start.total_tokens,
-            policy=start.policy,
         )
         if self._agent is not None:
             now = workflow.now()

@@ -4,16 +4,17 @@ each other."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from payloads import (
     AgentRunOutput,
+    BudgetInput,
     DecideInput,
     DecisionRecord,
     JsonDict,
-    PolicyState,
     ResumePoint,
     ResumeSignalInput,
     TokenUsage,
@@ -25,6 +26,15 @@ CallStatus = Literal[
 # A call in one of these has its result: it is answered in the messages.
 ANSWERED_STATUSES: tuple[CallStatus, ...] = ("done", "rejected", "skipped")
 CallKind = Literal["tool", "sub_agent", "invalid"]
+
+
+class PolicyState(BaseModel):
+    """Where suspension policies measure from: the level's last (re)start, and its budget."""
+
+    turns_at_start: int = 0
+    tokens_at_start: int = 0
+    started_at: datetime | None = None
+    budget: BudgetInput = Field(default_factory=BudgetInput)
 
 
 class ToolCallState(BaseModel):
