@@ -28,8 +28,9 @@ from plugin import AgentPlugin
 from workflows import AgentWorkflow
 
 # A query or update waits for a worker to answer; without one it would hang until the RPC's
-# own deadline, so give up after this long and say why.
-WORKER_TIMEOUT = timedelta(seconds=10)
+# own deadline, so give up after this long and say why. Longer than the 10 s the server keeps
+# offering a run's tasks to a worker that died before it turns to the others.
+WORKER_TIMEOUT = timedelta(seconds=20)
 POLL_INTERVAL = 0.5
 PROGRESS_EVERY = 3.0
 
