@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import timedelta
 
 from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
 from temporalio.service import RPCError
@@ -13,11 +14,15 @@ from temporalio.service import RPCError
 from agent_runs import create_search_attributes_command
 from cli._errors import CliError
 from cli._format import format_inbox, format_run_list, inbox_entry, listed_run
-from cli._runs import WORKER_TIMEOUT, client_for
+from cli._runs import client_for
 from payloads import JsonDict
 from workflows import AgentWorkflow
 
 AWAITING = 'AgentStatus = "awaiting_approval" AND ExecutionStatus = "Running"'
+
+# Each listed run gets this long to answer: a run whose workers are gone is listed with a
+# warning instead of holding up the whole list.
+LISTING_TIMEOUT = timedelta(seconds=10)
 
 
 def _quoted(value: str, flag: str) -> str:
@@ -51,7 +56,7 @@ async def _waiting(client: Client, execution: WorkflowExecution) -> list[JsonDic
     """The run's `pending_approvals`; none, with a warning, when it cannot answer."""
     handle = client.get_workflow_handle_for(AgentWorkflow.run, execution.id)
     try:
-        return await handle.query(AgentWorkflow.pending_approvals, rpc_timeout=WORKER_TIMEOUT)
+        return await handle.query(AgentWorkflow.pending_approvals, rpc_timeout=LISTING_TIMEOUT)
     except (RPCError, WorkflowQueryFailedError) as error:  # it ended meanwhile, no worker...
         reason = getattr(error, "message", None) or str(error)
         print(f"warning: {execution.id} did not say what it waits for: {reason}", file=sys.stderr)
