@@ -75,14 +75,16 @@ class PeerLookupAgent:
 async def measure_history(client: Client, workflow_id: str, run_id: str) -> dict[str, Any]:
     """Events, bytes, runs and lookups of a workflow's history from ``run_id`` on, following
     continue-as-new."""
-    events = size = runs = lookups = 0
+    events = size = runs = lookups = largest = 0
     while True:
         handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(workflow_id, run_id=run_id)
         history = await handle.fetch_history()
         runs += 1
         for event in history.events:
             events += 1
-            size += event.ByteSize()
+            event_bytes = event.ByteSize()
+            size += event_bytes
+            largest = max(largest, event_bytes)
             if (
                 event.HasField("activity_task_scheduled_event_attributes")
                 and event.activity_task_scheduled_event_attributes.activity_type.name == "lookup"
@@ -94,16 +96,22 @@ async def measure_history(client: Client, workflow_id: str, run_id: str) -> dict
         if not history.events[-1].HasField(attributes):
             break
         run_id = getattr(history.events[-1], attributes).new_execution_run_id
-    return {"events": events, "history_bytes": size, "runs": runs, "lookups": lookups}
+    return {
+        "events": events,
+        "history_bytes": size,
+        "largest_event_bytes": largest,
+        "runs": runs,
+        "lookups": lookups,
+    }
 
 
 def _failure_reason(exc: BaseException) -> str:
-    """The innermost message of a workflow failure (termination, timeout, error)."""
+    """A workflow failure's chain of causes (termination, timeout, error) in one line."""
     parts = []
-    while exc is not None:
-        text = str(exc) or type(exc).__name__
-        parts.append(text)
-        exc = exc.__cause__  # type: ignore[assignment]
+    cause: BaseException | None = exc
+    while cause is not None:
+        parts.append(f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__)
+        cause = cause.__cause__
     return ": ".join(parts)
 
 
