@@ -18,12 +18,13 @@ MAX_SECONDS = 30 * 24 * 3600
 MAX_HISTORY_EVENTS = 40_000  # Temporal ends a run at 51,200 events
 MAX_TURNS = 1_000_000
 
-# Temporal refuses a payload over 2 MiB by default; keep a margin for the envelope.
-PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024 - 64 * 1024
+# Payloads over the payload store's threshold are kept outside history (see `storage`), so
+# Temporal's 2 MiB limit does not apply; this bounds what a run holds in memory and stores.
+MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
 
 
 def payload_problem(what: str, value: BaseModel) -> str | None:
-    """Why `value` cannot be recorded in history, or None when it fits.
+    """Why `value` cannot be recorded, or None when it fits in `MAX_PAYLOAD_BYTES`.
 
     Args:
         what: Names the payload in the message, e.g. "the conversation".
@@ -32,14 +33,11 @@ def payload_problem(what: str, value: BaseModel) -> str | None:
     return size_problem(what, len(value.__pydantic_serializer__.to_json(value)))
 
 
-def size_problem(what: str, size: int) -> str | None:
-    """Why a payload of `size` bytes cannot be recorded in history, or None when it fits."""
-    if size <= PAYLOAD_LIMIT_BYTES:
+def size_problem(what: str, size: int, limit: int = MAX_PAYLOAD_BYTES) -> str | None:
+    """Why a payload of `size` bytes cannot be recorded, or None when it is within `limit`."""
+    if size <= limit:
         return None
-    return (
-        f"{what} is {size / 1e6:.1f} MB, over the {PAYLOAD_LIMIT_BYTES / 1e6:.1f} MB a "
-        "Temporal payload may carry"
-    )
+    return f"{what} is {size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB maximum of a payload"
 
 
 def validation_problems(error: ValidationError) -> str:

@@ -12,12 +12,13 @@ import dataclasses
 from collections.abc import Mapping
 
 from temporalio.contrib.pydantic import PydanticPayloadConverter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, ExternalStorage
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import ModelActivities, Script, run_tool
+from storage import payload_storage
 from workflows import AgentWorkflow
 
 PLUGIN_NAME = "agent-continuations"
@@ -33,10 +34,21 @@ PASSTHROUGH_MODULES = {
 }
 
 
-def _pydantic_converter(existing: DataConverter | None) -> DataConverter:
-    """The client's converter with pydantic payloads; its codec and failure converter stay."""
+def agent_data_converter(
+    existing: DataConverter | None = None, storage: ExternalStorage | None = None
+) -> DataConverter:
+    """`existing` (or the default) converter with pydantic payloads and external storage for
+    large ones; its codec and failure converter stay.
+
+    Args:
+        existing: The client's converter.
+        storage: Where large payloads go; the existing converter's, else `payload_storage()`.
+    """
+    existing = existing or DataConverter.default
     return dataclasses.replace(
-        existing or DataConverter.default, payload_converter_class=PydanticPayloadConverter
+        existing,
+        payload_converter_class=PydanticPayloadConverter,
+        external_storage=storage or existing.external_storage or payload_storage(),
     )
 
 
@@ -61,17 +73,19 @@ class AgentPlugin(SimplePlugin):
     Args:
         scripts: Replies of the offline `scripted` model per agent name.
         model_activities: Model activities to use instead, e.g. pointed at another server.
+        storage: Where payloads too large for history go; see `agent_data_converter`.
     """
 
     def __init__(
         self,
         scripts: Mapping[str, Script] | None = None,
         model_activities: ModelActivities | None = None,
+        storage: ExternalStorage | None = None,
     ) -> None:
         models = model_activities or ModelActivities(scripts=scripts)
         super().__init__(
             PLUGIN_NAME,
-            data_converter=_pydantic_converter,
+            data_converter=lambda existing: agent_data_converter(existing, storage),
             workflows=[AgentWorkflow],
             activities=[models.call_model, run_tool],
             workflow_runner=_sandbox_with_passthrough,
@@ -81,14 +95,17 @@ class AgentPlugin(SimplePlugin):
         """Add the runtime to a worker, refusing a client that cannot carry its payloads.
 
         Raises:
-            ValueError: The worker's client does not use pydantic payloads.
+            ValueError: The worker's client lacks pydantic payloads or external storage.
         """
         client = config.get("client")
-        if client is not None and not issubclass(
-            client.data_converter.payload_converter_class, PydanticPayloadConverter
+        converter = client.data_converter if client is not None else None
+        if converter is not None and (
+            not issubclass(converter.payload_converter_class, PydanticPayloadConverter)
+            or converter.external_storage is None
         ):
             raise ValueError(
-                f"{type(self).__name__} needs a client with the pydantic data converter: "
+                f"{type(self).__name__} needs a client with pydantic payloads and external "
+                "storage: "
                 f"connect it with plugins=[{type(self).__name__}()]"
             )
         return super().configure_worker(config)

@@ -1,10 +1,27 @@
 """Activities: every piece of I/O an agent does (model calls and tool calls)."""
 
+from activities._conversation import (
+    ConversationCache,
+    ConversationPage,
+    ConversationPageInput,
+    ConversationRef,
+    DigestChain,
+    conversation_page,
+)
 from activities._model_call import ModelActivities, ModelCallInput, ModelCallOutput, provider_error
+from activities._recordable import MAX_RESULT_ENV, max_result_bytes
 from activities._scripted_model import Script, ScriptedModelTransport
 from activities._tool_call import ToolCallInput, ToolCallOutput, run_tool
 
 __all__ = [
+    "ConversationCache",
+    "ConversationPage",
+    "ConversationPageInput",
+    "ConversationRef",
+    "DigestChain",
+    "MAX_RESULT_ENV",
+    "conversation_page",
+    "max_result_bytes",
     "ModelActivities",
     "ModelCallInput",
     "ModelCallOutput",

@@ -13,8 +13,17 @@ import httpx2
 import openai
 from pydantic import BaseModel, Field
 from temporalio import activity
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
+from activities._conversation import (
+    ConversationCache,
+    ConversationMismatch,
+    ConversationPage,
+    ConversationPageInput,
+    ConversationRef,
+)
 from activities._heartbeat import heartbeating
 from activities._recordable import recordable
 from activities._registry import registered_agent
@@ -26,12 +35,20 @@ from payloads import JsonDict, ModelSettings, TokenUsage
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 
+CONVERSATION_QUERY = "get_conversation"
+
+
 class ModelCallInput(BaseModel):
-    """Input of the `call_model` activity. Tools are looked up from the agent's name."""
+    """Input of the `call_model` activity. Tools are looked up from the agent's name.
+
+    `AgentWorkflow` passes its conversation by reference (`conversation`): the activity reads
+    the messages from the workflow that scheduled it. Other callers may pass `messages`.
+    """
 
     agent: str
     model: str
-    messages: list[JsonDict]
+    conversation: ConversationRef | None = None
+    messages: list[JsonDict] = Field(default_factory=list)
     settings: ModelSettings = Field(default_factory=ModelSettings)
 
 
@@ -131,6 +148,7 @@ class ModelActivities:
         scripts: Replies of the offline `scripted` model per agent name (none by default).
         base_url: The OpenAI-compatible server; `OPENAI_BASE_URL` or OpenAI by default.
         api_key: Its key; `OPENAI_API_KEY` by default.
+        conversation_cache: The worker's cache of the conversations it has read.
     """
 
     def __init__(
@@ -138,7 +156,9 @@ class ModelActivities:
         scripts: Mapping[str, Script] | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
+        conversation_cache: ConversationCache | None = None,
     ) -> None:
+        self._conversations = conversation_cache or ConversationCache()
         self._scripted = openai.AsyncOpenAI(
             api_key="scripted",
             base_url="http://scripted.model/v1",
@@ -166,10 +186,35 @@ class ModelActivities:
             )
         return self._remote
 
+    async def conversation(self, input: ModelCallInput) -> list[JsonDict]:
+        """The conversation: `input.messages`, or the messages its reference names, read
+        from the cache and, for what the cache lacks, from the calling workflow."""
+        if input.conversation is None:
+            return input.messages
+        info = activity.info()
+        workflow = activity.client().get_workflow_handle(
+            info.workflow_id or "", run_id=info.workflow_run_id
+        )
+
+        async def fetch(page: ConversationPageInput) -> ConversationPage:
+            return await workflow.query(CONVERSATION_QUERY, page, result_type=ConversationPage)
+
+        try:
+            return await self._conversations.messages(
+                info.workflow_id or "", input.conversation, fetch
+            )
+        except (ConversationMismatch, RPCError, WorkflowQueryFailedError) as error:
+            raise ApplicationError(
+                f"cannot read the conversation from workflow {info.workflow_id}: {error}",
+                type="ConversationUnavailable",
+            ) from None
+
     @activity.defn(name="call_model")
     async def call_model(self, input: ModelCallInput) -> ModelCallOutput:
         """Ask the model for the next assistant message of an agent's conversation."""
         agent = registered_agent(input.agent)
+        async with heartbeating():
+            messages = await self.conversation(input)
         tools: Any = agent.openai_tools() or openai.omit
         settings = request_arguments(input.settings, tools is not openai.omit)
         headers = {AGENT_HEADER: agent.name} if input.model == SCRIPTED_MODEL else None
@@ -183,7 +228,7 @@ class ModelActivities:
                 async with heartbeating():
                     completion = await self._client(input.model).chat.completions.create(
                         model=input.model,
-                        messages=_sent_messages(input.messages, input.settings),  # type: ignore[arg-type]
+                        messages=_sent_messages(messages, input.settings),  # type: ignore[arg-type]
                         tools=tools,
                         extra_headers=headers,
                         **settings,

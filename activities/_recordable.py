@@ -3,30 +3,42 @@ back. A result that fails would fail the same way on every retry, so it is not r
 
 from __future__ import annotations
 
+import os
 from typing import TypeVar
 
 import pydantic
 from temporalio.exceptions import ApplicationError
 
-from payloads import size_problem
+from payloads import MAX_PAYLOAD_BYTES, size_problem
 
 R = TypeVar("R", bound=pydantic.BaseModel)
+MAX_RESULT_ENV = "AGENT_MAX_RESULT_BYTES"
+
+
+def max_result_bytes() -> int:
+    """The largest tool result or model reply a worker accepts: `AGENT_MAX_RESULT_BYTES`,
+    at most (and by default) `MAX_PAYLOAD_BYTES`."""
+    configured = os.environ.get(MAX_RESULT_ENV, "")
+    if configured.isdigit() and int(configured) > 0:
+        return min(int(configured), MAX_PAYLOAD_BYTES)
+    return MAX_PAYLOAD_BYTES
 
 
 def recordable(output: R, what: str) -> R:
-    """`output`, once it fits in a payload and decodes again as the workflow will decode it.
+    """`output`, once it is within `max_result_bytes()` and decodes again as the workflow
+    will decode it.
 
     Args:
         output: The activity's result.
         what: Names it in the message, e.g. "the model's reply".
 
     Raises:
-        ApplicationError: Non-retryable: the result is over the payload limit, or cannot be
+        ApplicationError: Non-retryable: the result is over the maximum, or cannot be
             written or read back.
     """
     try:
         data = output.__pydantic_serializer__.to_json(output)
-        problem = size_problem(what, len(data))
+        problem = size_problem(what, len(data), max_result_bytes())
         if problem is None:
             type(output).model_validate_json(data)
     except (ValueError, RecursionError) as error:

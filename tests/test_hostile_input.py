@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities import ModelActivities, ModelCallInput, ModelCallOutput
+from activities import MAX_RESULT_ENV, ModelActivities, ModelCallInput, ModelCallOutput
 from agent_definitions import Agent, register, tool
 from chat_server import ChatServer, Completion, RawMessage
 from helpers import (
@@ -180,7 +179,8 @@ class FuzzedModel(ModelActivities):
 
     @activity.defn(name="call_model")
     async def call_model(self, input: ModelCallInput) -> ModelCallOutput:
-        turns = sum(1 for m in input.messages if m.get("role") == "assistant")
+        messages = await self.conversation(input)
+        turns = sum(1 for m in messages if m.get("role") == "assistant")
         return ModelCallOutput(message=self.first if turns == 0 else {"content": "done"})
 
 
@@ -290,39 +290,6 @@ async def test_junk_signals_make_a_waiting_run_continue_as_new(
 
 
 @tool
-def big_document(part: int) -> str:
-    """Fetch a big document."""
-    return str(part) * 1_500_000
-
-
-register(Agent(name="hostile_reader", instructions="Read.", tools=[big_document]))
-
-
-async def test_a_conversation_over_the_payload_limit_ends_with_the_reason(
-    time_skipping_env: WorkflowEnvironment, task_queue: str
-):
-    client = time_skipping_env.client
-    scripts = {
-        "hostile_reader": [
-            {"tool_calls": [tool_call("big_document", part=1)]},
-            {"tool_calls": [tool_call("big_document", part=2)]},
-            {"content": "read"},
-        ]
-    }
-    async with running_worker(client, task_queue, scripts):
-        handle = await start_agent(
-            client, task_queue, "hostile_reader", "read", execution_timeout=timedelta(minutes=1)
-        )
-        output = await handle.result()
-    assert output.end_reason == "error"
-    assert output.error is not None
-    assert output.error.startswith("cannot call the model: the conversation is 3.0 MB, over")
-    assert output.error.endswith("its messages were left out")  # the output would not fit
-    assert output.messages == []
-    assert await task_failures(client, handle.id) == []
-
-
-@tool
 def huge_document() -> str:
     """Fetch a document over the payload limit."""
     return "x" * 5_000_000
@@ -332,8 +299,9 @@ register(Agent(name="hostile_huge", instructions="Read.", tools=[huge_document])
 
 
 async def test_a_tool_result_over_the_limit_is_an_error_the_model_reads(
-    time_skipping_env: WorkflowEnvironment, task_queue: str
+    time_skipping_env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setenv(MAX_RESULT_ENV, "2000000")
     client = time_skipping_env.client
     scripts = {"hostile_huge": [{"tool_calls": [tool_call("huge_document")]}, {"content": "ok"}]}
     async with running_worker(client, task_queue, scripts):
@@ -342,23 +310,22 @@ async def test_a_tool_result_over_the_limit_is_an_error_the_model_reads(
     assert output.end_reason == "completed"
     assert tool_results(output)["huge_document"] == (
         "Error: tool huge_document failed: the result of tool 'huge_document' is 5.0 MB, "
-        "over the 2.0 MB a Temporal payload may carry"
+        "over the 2.0 MB maximum of a payload"
     )
     assert await task_failures(client, handle.id) == []
 
 
 async def test_a_model_reply_over_the_limit_ends_the_run(
-    time_skipping_env: WorkflowEnvironment, task_queue: str
+    time_skipping_env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setenv(MAX_RESULT_ENV, "2000000")
     client = time_skipping_env.client
     with ChatServer(Completion("y" * 3_000_000)) as server:
         async with running_worker(client, task_queue, model_activities=server.model_activities()):
             handle = await start_agent(client, task_queue, "hostile_echo", "hi", model=MODEL)
             output = await handle.result()
     assert output.end_reason == "error"
-    assert (
-        output.error == "the model's reply is 3.0 MB, over the 2.0 MB a Temporal payload may carry"
-    )
+    assert output.error == "the model's reply is 3.0 MB, over the 2.0 MB maximum of a payload"
     assert len(server.requests) == 1  # not retried: it would be as large again
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -9,13 +10,16 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from agent_definitions import Agent, register, tool
 from helpers import start_agent, tool_call, wait_for_pending
 from payloads import ApprovalDecision
-from plugin import PASSTHROUGH_MODULES, AgentPlugin
+from plugin import PASSTHROUGH_MODULES, AgentPlugin, agent_data_converter
+from storage import LocalStorageDriver, payload_storage
 from workflows import AgentWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,12 +66,27 @@ async def test_a_client_with_the_plugin_gives_it_to_its_workers(
         assert await _approve_and_finish(client, task_queue) == "bob is gone"
 
 
-async def test_a_worker_refuses_the_plugin_on_a_client_without_pydantic_payloads(
-    address: str, task_queue: str
+@pytest.mark.parametrize(
+    "converter",
+    [DataConverter.default, pydantic_data_converter],
+    ids=["default", "pydantic-without-external-storage"],
+)
+async def test_a_worker_refuses_the_plugin_on_a_client_that_cannot_carry_its_payloads(
+    address: str, task_queue: str, converter: DataConverter
 ):
-    client = await Client.connect(address)
-    with pytest.raises(ValueError, match="needs a client with the pydantic data converter"):
+    client = await Client.connect(address, data_converter=converter)
+    with pytest.raises(ValueError, match="needs a client with pydantic payloads and external"):
         Worker(client, task_queue=task_queue, plugins=[AgentPlugin()])
+
+
+def test_the_converter_keeps_a_client_s_own_external_storage(tmp_path: Path):
+    own = payload_storage(LocalStorageDriver(tmp_path / "own"))
+    existing = dataclasses.replace(DataConverter.default, external_storage=own)
+    assert agent_data_converter(existing).external_storage is own
+    given = payload_storage(LocalStorageDriver(tmp_path / "given"))
+    assert agent_data_converter(existing, given).external_storage is given
+    default = agent_data_converter().external_storage
+    assert default is not None and isinstance(default.drivers[0], LocalStorageDriver)
 
 
 def test_the_passthrough_list_says_why_for_each_module():

@@ -17,11 +17,11 @@ from urllib.parse import quote
 
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from helpers import running_worker, start_agent, wait_for_pending
 from payloads import RunOptions
+from plugin import agent_data_converter
 from test_example_agents import PROMPT
 from workflows import SEARCH_ATTRIBUTE_KEYS, decision_signal_input
 
@@ -73,7 +73,7 @@ async def ui_env() -> AsyncIterator[tuple[WorkflowEnvironment, str]]:
     ui_port = _free_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal or shutil.which("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=agent_data_converter(),
         ui=True,
         ui_port=ui_port,
         search_attributes=SEARCH_ATTRIBUTE_KEYS,

@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from activities import ModelActivities, ModelCallInput
+from activities import DigestChain, ModelActivities, ModelCallInput
 from agent_definitions import Agent, UnknownAgentError, get_agent
 from payloads import (
     AgentRunOutput,
@@ -65,6 +65,7 @@ class AgentWorkflow(TurnCalls):
         # The root draws its tree's secret; sub-agents get it in their input.
         self._token = self._input.tree_token or workflow.uuid4().hex
         self._state = carried or self._start_state(self._input)
+        self._digests = DigestChain()  # of `_state.messages`, which only grows
         self._call_tasks: dict[str, asyncio.Task[None]] = {}
         self._stop_reason: str | None = None
         self._parking = False
@@ -168,12 +169,9 @@ class AgentWorkflow(TurnCalls):
             model_input = ModelCallInput(
                 agent=agent.name,
                 model=self._state.model,
-                messages=self._state.messages,
+                conversation=self._digests.ref(self._state.messages),
                 settings=self._model_settings(agent),
             )
-            problem = payload_problem("the conversation", model_input)
-            if problem:
-                return self._output("error", error=f"cannot call the model: {problem}")
             try:
                 reply = await workflow.execute_activity_method(
                     ModelActivities.call_model,

@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
+from activities import ConversationPage, ConversationPageInput, conversation_page
 from continuations import needs_attention, to_output
 from payloads import (
     ApprovalDecision,
@@ -219,6 +220,12 @@ class MessageHandlers(SubAgentReports):
     def get_continuation(self) -> JsonDict:
         """The run's continuation as the format's `approval_required` or `suspended` output."""
         return to_output(self._continuation())
+
+    @workflow.query(name="get_conversation")
+    def get_conversation(self, page: ConversationPageInput) -> ConversationPage:
+        """A page of this level's messages: how `call_model` reads the conversation it is
+        passed by reference."""
+        return conversation_page(self._state.messages, page)
 
     @workflow.query(name="get_state")
     def get_state(self) -> AgentState:

@@ -7,6 +7,7 @@ from typing import Any
 
 from temporalio import workflow
 
+from activities import DigestChain
 from agent_definitions import Agent
 from continuations import waiting_calls
 from payloads import (
@@ -33,6 +34,7 @@ class AgentLevel:
     _input: AgentWorkflowInput
     _agent: Agent | None
     _state: AgentState
+    _digests: DigestChain
     _call_tasks: dict[str, asyncio.Task[None]]
     _stop_reason: str | None
     _parking: bool

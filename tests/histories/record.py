@@ -1,7 +1,8 @@
 """Record the workflow histories that `tests/test_replay.py` replays.
 
-Run after an intended change to `AgentWorkflow` that old histories may not survive:
-`python tests/histories/record.py` (from the repository root).
+Run from the repository root: `python tests/histories/record.py` records the histories that
+are missing and keeps the others, which are runs of earlier versions that today's code must
+still replay. After an intended change that old runs cannot survive, `--force` records all.
 """
 
 from __future__ import annotations
@@ -16,21 +17,26 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
 
 from temporalio.client import Client, WorkflowHistory  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from agent_runs import resume_run  # noqa: E402
 from helpers import running_worker, start_agent, wait_for_pending  # noqa: E402
 from payloads import ApprovalDecision, RunOptions  # noqa: E402
+from plugin import agent_data_converter  # noqa: E402
 from test_example_agents import PROMPT  # noqa: E402
 from workflows import SEARCH_ATTRIBUTE_KEYS, AgentWorkflow  # noqa: E402
 
+FORCE = "--force" in sys.argv[1:]
+
 
 async def _save_one(client: Client, workflow_id: str, name: str) -> WorkflowHistory:
-    """Save a history with its workflow ID, which replay needs (child IDs derive from it)."""
+    """Save a history with its workflow ID, which replay needs (child IDs derive from it);
+    an existing one is kept unless `--force`."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    saved = {"workflow_id": workflow_id, "history": json.loads(history.to_json())}
-    (HERE / f"{name}.json").write_text(json.dumps(saved, indent=1) + "\n")
+    path = HERE / f"{name}.json"
+    if FORCE or not path.exists():
+        saved = {"workflow_id": workflow_id, "history": json.loads(history.to_json())}
+        path.write_text(json.dumps(saved, indent=1) + "\n")
     return history
 
 
@@ -50,6 +56,8 @@ async def record(client: Client) -> None:
         for name, signal in (
             ("hr_approved", AgentWorkflow.approve),
             ("hr_rejected", AgentWorkflow.reject),
+            # The model calls name the conversation by reference (since issue 8).
+            ("hr_approved_conversation_by_reference", AgentWorkflow.approve),
         ):
             handle = await start_agent(client, queue, "hr_agent", PROMPT)
             [entry] = await wait_for_pending(handle)
@@ -80,7 +88,7 @@ async def record_search_attributes(client: Client) -> None:
 async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=agent_data_converter(),
     )
     try:
         await record(env.client)
@@ -88,7 +96,7 @@ async def main() -> None:
         await env.shutdown()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=agent_data_converter(),
         search_attributes=SEARCH_ATTRIBUTE_KEYS,
     )
     try:

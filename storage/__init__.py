@@ -1,0 +1,24 @@
+"""Large payloads outside Temporal's history, through the SDK's external storage.
+
+Payloads of `PAYLOAD_THRESHOLD_BYTES` or more (tool results, model replies, a conversation
+carried over continue-as-new, a continuation) are kept by a `StorageDriver` and recorded in
+history as a reference: a local directory by default, PostgreSQL for several machines.
+"""
+
+from storage._config import (
+    PAYLOAD_STORE_ENV,
+    PAYLOAD_THRESHOLD_BYTES,
+    default_payload_directory,
+    payload_driver,
+    payload_storage,
+)
+from storage._local import LocalStorageDriver
+
+__all__ = [
+    "PAYLOAD_STORE_ENV",
+    "PAYLOAD_THRESHOLD_BYTES",
+    "LocalStorageDriver",
+    "default_payload_directory",
+    "payload_driver",
+    "payload_storage",
+]

@@ -1,0 +1,147 @@
+"""Long conversations: each message enters history once, and large payloads go to the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.testing import WorkflowEnvironment
+
+from activities import ConversationCache, ModelActivities
+from agent_definitions import Agent, register, tool
+from benchmarks.history_bytes import chain_history
+from helpers import running_worker, start_agent, wait_for_pending
+from payloads import AgentRunOutput, ApprovalDecision, RunOptions
+from workflows import AgentWorkflow
+
+KB = 1000
+MB = 1000 * 1000
+# An event this small is a reference: large payloads are in the store, not in history.
+REFERENCE_EVENT_BYTES = 64 * 1024 + 4 * KB
+
+
+@tool
+def lookup(query: str) -> str:
+    """Look something up: a 1 KB document."""
+    return query.ljust(KB, ".")
+
+
+@tool
+def fetch_report(megabytes: int) -> str:
+    """Fetch a report of the given size."""
+    return "r" * (megabytes * MB)
+
+
+@tool(needs_approval=True)
+def publish(title: str) -> str:
+    """Publish, once a person approves."""
+    return f"published {title}"
+
+
+register(Agent(name="researcher", instructions="Look things up.", tools=[lookup]))
+register(Agent(name="reporter", instructions="Fetch reports.", tools=[fetch_report, publish]))
+
+
+def tool_contents(output: AgentRunOutput) -> list[str]:
+    """What each tool call returned, in order."""
+    return [m["content"] for m in output.messages if m["role"] == "tool"]
+
+
+def lookups(turns: int) -> Any:
+    """One `lookup` per turn until `turns` are answered."""
+
+    def reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        done = sum(1 for m in messages if m["role"] == "tool")
+        if done < turns:
+            return {"tool_calls": [{"name": "lookup", "arguments": {"query": f"q{done}"}}]}
+        return {"content": f"looked up {done}"}
+
+    return reply
+
+
+async def test_history_grows_linearly_with_turns(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, {"researcher": lookups(40)}):
+        handle = await start_agent(client, task_queue, "researcher", "go")
+        output = await handle.result()
+    assert output.result == "looked up 40"
+    history = await chain_history(client, handle.id, handle.first_execution_run_id)
+    early, late = history.bytes_per_turn(5, 10), history.bytes_per_turn(35, 40)
+    assert late <= 1.2 * early, (early, late)
+    # The conversation (~40 KB at the end) is in no single event: each message is recorded once.
+    assert history.bytes < 40 * 2 * KB + 40 * 2.5 * KB, history.bytes
+
+
+def reports(sizes: list[int], publish_after: bool = False) -> Any:
+    """Fetch a report of each size in turn (checking the model got the last one whole)."""
+
+    def reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        results = [m["content"] for m in messages if m["role"] == "tool"]
+        if results and results[-1].startswith("r"):
+            assert len(results[-1]) == sizes[len(results) - 1] * MB
+        if len(results) < len(sizes):
+            megabytes = sizes[len(results)]
+            return {"tool_calls": [{"name": "fetch_report", "arguments": {"megabytes": megabytes}}]}
+        if publish_after and len(results) == len(sizes):
+            return {"tool_calls": [{"name": "publish", "arguments": {"title": "q3"}}]}
+        return {"content": "s" * (3 * MB)}  # a 3 MB reply
+
+    return reply
+
+
+async def test_five_megabyte_result_and_three_megabyte_reply(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, {"reporter": reports([5])}):
+        handle = await start_agent(client, task_queue, "reporter", "go")
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert len(output.result or "") == 3 * MB
+    assert [len(r) for r in tool_contents(output)] == [5 * MB]
+    history = await chain_history(client, handle.id, handle.first_execution_run_id)
+    assert history.largest_event < REFERENCE_EVENT_BYTES, history.largest_event
+
+
+async def test_a_worker_that_never_saw_the_run_serves_its_model_call(
+    dev_server_env: WorkflowEnvironment, task_queue
+):
+    """The run waits for approval on one worker; a new worker, with an empty cache, makes the
+    next model call and reads the whole conversation (11 MB) from the workflow."""
+    client = dev_server_env.client
+    scripts = {"reporter": reports([5, 6], publish_after=True)}
+    async with running_worker(client, task_queue, scripts):
+        handle = await start_agent(client, task_queue, "reporter", "go")
+        [waiting] = await wait_for_pending(handle, 1)
+    cache = ConversationCache()
+    fresh = ModelActivities(scripts=scripts, conversation_cache=cache)
+    async with running_worker(client, task_queue, model_activities=fresh):
+        await handle.signal(
+            AgentWorkflow.approve, ApprovalDecision(tool_call_id=waiting["tool_call"]["id"])
+        )
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert tool_contents(output)[-1] == "published q3"
+    assert cache.reads_from_start == 1
+
+
+async def test_conversation_carried_over_continue_as_new_is_a_reference(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    scripts = {"reporter": reports([2] * 10)}  # 20 MB of tool results
+    async with running_worker(client, task_queue, scripts):
+        handle = await start_agent(
+            client,
+            task_queue,
+            "reporter",
+            "go",
+            options=RunOptions(history_event_limit=101),
+        )
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert sum(map(len, tool_contents(output))) == 20 * MB
+    history = await chain_history(client, handle.id, handle.first_execution_run_id)
+    assert history.runs > 1
+    assert history.largest_event < REFERENCE_EVENT_BYTES, history.largest_event
