@@ -163,7 +163,7 @@ class PostgresStorageDriver(StorageDriver):
         """Closes the connection pool, if one is open; the next use opens a new one.
 
         Raises:
-            RuntimeError: If called from another event loop while the pool's own loop runs.
+            RuntimeError: If called from another event loop while the pool's own loop is open.
         """
         loop = asyncio.get_running_loop()
         with self._bind_lock:
@@ -195,8 +195,8 @@ class PostgresStorageDriver(StorageDriver):
 
     def _other_loop_message(self) -> str:
         return (
-            f"PostgresStorageDriver {self._name!r} has a pool on another running event loop;"
-            " give each event loop a driver of its own"
+            f"PostgresStorageDriver {self._name!r} has a pool on another event loop that is"
+            " still open; give each event loop a driver of its own"
         )
 
     async def _pool(self) -> asyncpg.Pool:
