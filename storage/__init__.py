@@ -13,11 +13,13 @@ from storage._config import (
     payload_storage,
 )
 from storage._local import LocalStorageDriver
+from storage._postgres import PostgresStorageDriver
 
 __all__ = [
     "PAYLOAD_STORE_ENV",
     "PAYLOAD_THRESHOLD_BYTES",
     "LocalStorageDriver",
+    "PostgresStorageDriver",
     "default_payload_directory",
     "payload_driver",
     "payload_storage",

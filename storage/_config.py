@@ -8,6 +8,7 @@ from pathlib import Path
 from temporalio.converter import ExternalStorage, StorageDriver
 
 from storage._local import LocalStorageDriver
+from storage._postgres import PostgresStorageDriver
 
 PAYLOAD_STORE_ENV = "AGENT_PAYLOAD_STORE"
 # Payloads from this size on are kept in the store, with a reference in history. Small enough
@@ -29,8 +30,6 @@ def payload_driver(location: str | None = None) -> StorageDriver:
     """
     location = location or os.environ.get(PAYLOAD_STORE_ENV) or ""
     if location.startswith(("postgresql://", "postgres://")):
-        from storage._postgres import PostgresStorageDriver
-
         return PostgresStorageDriver(location)
     return LocalStorageDriver(location or default_payload_directory())
 

@@ -112,3 +112,12 @@ def real_model_url() -> Iterator[str]:
 
     with llama_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """DSN of a throwaway PostgreSQL server of the session's own (see `postgres_server`)."""
+    from postgres_server import postgres_server
+
+    with postgres_server() as dsn:
+        yield dsn
