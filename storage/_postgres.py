@@ -8,7 +8,6 @@ key is refused instead of decoded.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 import threading
 from collections.abc import Sequence
@@ -22,8 +21,9 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
+from storage._local import checked_key, parsed_payload, payload_key
+
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_KEY = re.compile(r"[0-9a-f]{64}")
 # A worker stores and retrieves a handful of payloads at a time; a few connections serve it.
 _POOL_MAX_SIZE = 4
 # A statement that hangs (a lost server, a lock never released) fails the task instead.
@@ -91,7 +91,7 @@ class PostgresStorageDriver(StorageDriver):
         keys: list[str] = []
         for payload in payloads:
             data = payload.SerializeToString(deterministic=True)
-            key = hashlib.sha256(data).hexdigest()
+            key = payload_key(data)
             rows[key] = data
             keys.append(key)
         # Rows are inserted in key order so two workers storing overlapping batches wait for
@@ -128,7 +128,7 @@ class PostgresStorageDriver(StorageDriver):
             ValueError: If a claim has no valid key, or its row is missing or corrupted.
             RuntimeError: If the database cannot be reached or refuses the query.
         """
-        keys = [self._key_of(claim) for claim in claims]
+        keys = [checked_key(claim) for claim in claims]
         if not keys:
             return []
         try:
@@ -149,14 +149,7 @@ class PostgresStorageDriver(StorageDriver):
                 raise ValueError(
                     f"PostgresStorageDriver has no payload [table={self._table}, key={key}]"
                 )
-            if hashlib.sha256(data).hexdigest() != key:
-                raise ValueError(
-                    "PostgresStorageDriver payload is corrupted, its bytes do not hash to its"
-                    f" key [table={self._table}, key={key}]"
-                )
-            payload = Payload()
-            payload.ParseFromString(data)
-            payloads.append(payload)
+            payloads.append(parsed_payload(key, data, f"table {self._table}"))
         return payloads
 
     async def close(self) -> None:
@@ -180,15 +173,6 @@ class PostgresStorageDriver(StorageDriver):
             except Exception:
                 return  # it never opened: nothing to close
             await pool.close()
-
-    def _key_of(self, claim: StorageDriverClaim) -> str:
-        key = claim.claim_data.get("key", "")
-        if not _KEY.fullmatch(key):
-            raise ValueError(
-                "PostgresStorageDriver claim has no valid key (64 lowercase hex characters)"
-                f" [table={self._table}, key={key!r}]"
-            )
-        return key
 
     def _quoted(self) -> str:
         return f'"{self._table}"'

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities import ConversationCache, ModelActivities
@@ -11,6 +13,8 @@ from agent_definitions import Agent, register, tool
 from benchmarks.history_bytes import chain_history
 from helpers import running_worker, start_agent, wait_for_pending
 from payloads import AgentRunOutput, ApprovalDecision, RunOptions
+from plugin import agent_data_converter
+from storage import PostgresStorageDriver, payload_storage
 from workflows import AgentWorkflow
 
 KB = 1000
@@ -145,3 +149,35 @@ async def test_conversation_carried_over_continue_as_new_is_a_reference(
     history = await chain_history(client, handle.id, handle.first_execution_run_id)
     assert history.runs > 1
     assert history.largest_event < REFERENCE_EVENT_BYTES, history.largest_event
+
+
+async def _client_with_its_own_store(env: WorkflowEnvironment, dsn: str) -> Client:
+    """A client of `env`'s server whose large payloads go to PostgreSQL through a driver of
+    its own, as a process on another machine would have."""
+    return Client(
+        env.client.service_client,
+        namespace=env.client.namespace,
+        data_converter=agent_data_converter(storage=payload_storage(PostgresStorageDriver(dsn))),
+    )
+
+
+async def test_a_run_on_the_shared_postgresql_store(
+    time_skipping_env: WorkflowEnvironment, task_queue, postgres_dsn: str
+):
+    """The worker and the starter share only the database: a 5 MB tool result and a 3 MB
+    reply pass through it, and the starter reads the run's result from it."""
+    worker_client = await _client_with_its_own_store(time_skipping_env, postgres_dsn)
+    starter_client = await _client_with_its_own_store(time_skipping_env, postgres_dsn)
+    async with running_worker(worker_client, task_queue, {"reporter": reports([5])}):
+        handle = await start_agent(starter_client, task_queue, "reporter", "go")
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert [len(r) for r in tool_contents(output)] == [5 * MB]
+    history = await chain_history(starter_client, handle.id, handle.first_execution_run_id)
+    assert history.largest_event < REFERENCE_EVENT_BYTES, history.largest_event
+    connection = await asyncpg.connect(postgres_dsn)
+    try:
+        largest = await connection.fetchval("SELECT max(size) FROM agent_payloads")
+    finally:
+        await connection.close()
+    assert largest > 5 * MB

@@ -109,7 +109,7 @@ async def test_a_claim_without_a_hex_key_never_reaches_the_database(
     driver: PostgresStorageDriver, table: str
 ):
     for claim_data in ({}, {"key": "../etc/passwd"}, {"key": "A" * 64}):
-        with pytest.raises(ValueError, match=f"no valid key.*table={table}"):
+        with pytest.raises(ValueError, match="malformed payload claim"):
             await driver.retrieve(RETRIEVE, [StorageDriverClaim(claim_data=claim_data)])
 
 
@@ -119,7 +119,7 @@ async def test_a_tampered_row_is_refused_as_corrupted(
     [claim] = await driver.store(STORE, [_payload(b"the real thing")])
     key = claim.claim_data["key"]
     await db.execute(f"UPDATE \"{table}\" SET data = data || '\\x00'::bytea WHERE key = $1", key)
-    with pytest.raises(ValueError, match=f"corrupted.*table={table}, key={key}"):
+    with pytest.raises(ValueError, match=f"{key} in table {table} is corrupted"):
         await driver.retrieve(RETRIEVE, [claim])
 
 
