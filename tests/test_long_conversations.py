@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -181,3 +183,29 @@ async def test_a_run_on_the_shared_postgresql_store(
     finally:
         await connection.close()
     assert largest > 5 * MB
+
+
+async def test_a_twenty_megabyte_conversation_exports_and_resumes(
+    dev_server_env: WorkflowEnvironment, task_queue, starter, tmp_path: Path
+):
+    file = tmp_path / "big.json"
+    scripts = {"reporter": reports([5, 5, 5, 5], publish_after=True)}
+    async with running_worker(dev_server_env.client, task_queue, scripts):
+        code, out, _ = await starter("start", "reporter", "go")
+        workflow_id = out.strip()
+        await wait_for_pending(dev_server_env.client.get_workflow_handle(workflow_id))
+        code, _, err = await starter("export", workflow_id, "--move", "-o", str(file))
+        assert code == 0, err
+        assert file.stat().st_size > 20 * MB
+        exported = json.loads(file.read_text())
+        exported["approval_info"][0]["approved"] = True
+        file.write_text(json.dumps(exported))
+        resumed = f"{workflow_id}-resumed"
+        code, out, err = await starter("resume", str(file), "--id", resumed)
+        assert (code, out) == (0, f"{resumed}\n"), err
+        code, out, err = await starter("result", resumed, "--json")
+    finished = json.loads(out)
+    assert finished["end_reason"] == "completed", err
+    contents = [m["content"] for m in finished["messages"] if m["role"] == "tool"]
+    assert [len(c) for c in contents[:4]] == [5 * MB] * 4
+    assert contents[4] == "published q3"
