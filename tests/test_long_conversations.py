@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from temporalio.client import Client
+import pytest
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities import ConversationCache, ModelActivities
+from activities import ConversationCache, ConversationPage, ModelActivities
 from agent_definitions import Agent, register, tool
 from benchmarks.history_bytes import chain_history
-from helpers import running_worker, start_agent, wait_for_pending
+from helpers import running_worker, start_agent, task_failures, wait_for_pending
 from payloads import AgentRunOutput, ApprovalDecision, RunOptions
 from plugin import agent_data_converter
 from storage import PostgresStorageDriver, payload_storage
@@ -209,3 +210,23 @@ async def test_a_twenty_megabyte_conversation_exports_and_resumes(
     contents = [m["content"] for m in finished["messages"] if m["role"] == "tool"]
     assert [len(c) for c in contents[:4]] == [5 * MB] * 4
     assert contents[4] == "published q3"
+
+
+@pytest.mark.parametrize("page", [{"start": -1, "end": 2}, "all", {"start": 0}, None])
+async def test_a_malformed_conversation_query_is_refused_and_the_run_goes_on(
+    time_skipping_env: WorkflowEnvironment, task_queue, page: Any
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, {"reporter": reports([1], publish_after=True)}):
+        handle = await start_agent(client, task_queue, "reporter", "go")
+        [waiting] = await wait_for_pending(handle)
+        with pytest.raises(WorkflowQueryFailedError):
+            await handle.query("get_conversation", page)
+        whole = await handle.query(
+            "get_conversation", {"start": 0, "end": 10**9}, result_type=ConversationPage
+        )
+        assert [m["role"] for m in whole.messages][-2:] == ["tool", "assistant"]
+        decision = ApprovalDecision(tool_call_id=waiting["tool_call"]["id"])
+        await handle.signal(AgentWorkflow.approve, decision)
+        assert (await handle.result()).end_reason == "completed"
+    assert await task_failures(client, handle.id) == []
