@@ -1,11 +1,11 @@
-# `make demo`, `make test`, `make lint` (ruff and mypy): each first creates .venv and installs the project
-# with its test extras, once (again only when pyproject.toml changes).
+# `make demo`, `make test`, `make lint` (ruff and mypy), `make bench`: each first creates .venv and
+# installs the project with its test extras, once (again only when pyproject.toml changes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup peer-setup
+.PHONY: demo test lint bench setup peer-setup
 
 demo: $(STAMP)
 	$(BIN)/python starter.py demo
@@ -17,6 +17,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy payloads.py plugin.py agent_runs.py connection.py worker.py starter.py activities agent_definitions cli continuations examples storage workflows
+
+# Every benchmark on one dev server; prints the tables and writes benchmarks/results.json.
+bench: $(STAMP) $(PEER_STAMP)
+	$(BIN)/python benchmarks/run_all.py
 
 setup: $(STAMP)
 
