@@ -103,17 +103,9 @@ def main() -> None:
     try:
         with LoopbackModel() as model:
             url = model.base_url
+            model_run = ["--address", address, "--model-url", url, "--turns", args.turns]
             plan: dict[str, list[str]] = {
-                "turns": [
-                    python,
-                    "benchmarks/turns.py",
-                    "--address",
-                    address,
-                    "--model-url",
-                    url,
-                    "--turns",
-                    args.turns,
-                ],
+                "turns": [python, "benchmarks/turns.py", *model_run],
                 "payloads": [
                     python,
                     "benchmarks/payloads_and_continuations.py",
@@ -122,16 +114,7 @@ def main() -> None:
                 ],
                 "waiting": [python, "benchmarks/waiting_agents.py", "--address", address]
                 + (["--trees", str(args.trees)] if args.trees else []),
-                "peer": [
-                    str(PEER_PYTHON),
-                    "benchmarks/peer_openai_agents.py",
-                    "--address",
-                    address,
-                    "--model-url",
-                    url,
-                    "--turns",
-                    args.turns,
-                ],
+                "peer": [str(PEER_PYTHON), "benchmarks/peer_openai_agents.py", *model_run],
             }
             for name, command in plan.items():
                 if name in args.skip:
