@@ -33,12 +33,14 @@ from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 POLLING_LINE = "worker polling task queue"
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
 SAMPLE_EVERY = 0.5
 POLL_EVERY = 0.5
+QUERY_TIMEOUT = timedelta(seconds=10)  # a busy worker answers late: ask again next round
 RUN_TIMEOUT = timedelta(hours=1)  # trees a failed benchmark leaves behind end by themselves
 
 
@@ -191,7 +193,7 @@ def agent_side(argv: list[str]) -> Side:
         )
 
     async def waiting(handle: WorkflowHandle) -> Any:
-        pending = await handle.query(AgentWorkflow.pending_approvals)
+        pending = await handle.query(AgentWorkflow.pending_approvals, rpc_timeout=QUERY_TIMEOUT)
         return pending[0] if pending else None
 
     async def approve(handle: WorkflowHandle, entry: Any) -> None:
@@ -210,7 +212,7 @@ def bare_side(argv: list[str]) -> Side:
         )
 
     async def waiting(handle: WorkflowHandle) -> Any:
-        return True if await handle.query(BareRoot.waiting) else None
+        return True if await handle.query(BareRoot.waiting, rpc_timeout=QUERY_TIMEOUT) else None
 
     async def approve(handle: WorkflowHandle, _: Any) -> None:
         await handle.signal(BareRoot.approve)
@@ -227,6 +229,16 @@ async def bounded(jobs: Iterable[Awaitable[Any]], limit: int) -> list[Any]:
             return await job
 
     return await asyncio.gather(*(one(job) for job in jobs))
+
+
+async def unanswered(probe: Awaitable[Any]) -> Any:
+    """What `probe` found, or None when the worker did not answer in time."""
+    try:
+        return await probe
+    except RPCError as error:
+        if error.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+            return None
+        raise
 
 
 async def wait_for_polling(worker: subprocess.Popen, log: Path, deadline: float) -> None:
@@ -284,7 +296,8 @@ async def measure(client: Client, side: Side, args: argparse.Namespace, settings
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{len(decisions)}/{args.trees} trees waiting in time")
             todo = [i for i in range(len(handles)) if i not in decisions]
-            found = await bounded((side.waiting(handles[i]) for i in todo), args.query_concurrency)
+            probes = (unanswered(side.waiting(handles[i])) for i in todo)
+            found = await bounded(probes, args.query_concurrency)
             decisions.update((i, got) for i, got in zip(todo, found, strict=True) if got)
             if len(decisions) < len(handles):
                 await asyncio.sleep(POLL_EVERY)
@@ -366,7 +379,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--address", default="localhost:7233", help="Temporal frontend")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--trees", type=int, default=150, help="trees per side (default 150)")
+    parser.add_argument("--trees", type=int, default=100, help="trees per side (default 100)")
     parser.add_argument(
         "--max-cached-workflows",
         type=int,
@@ -434,6 +447,7 @@ async def main() -> None:
         row.pop("rss_samples")
         row.update(row.pop("worker_settings"))
         rows.append(row)
+        print(table(rows[-1:]), file=sys.stderr, flush=True)
     print(table(rows))
     if args.json:
         report = {"waiting": {"trees": args.trees, "runs": rows}}
