@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -144,6 +145,12 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's user and system CPU time so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -168,12 +175,14 @@ class Result:
     start_seconds: float = 0.0
     to_waiting_seconds: float = 0.0
     trees_per_second_to_waiting: float = 0.0
+    worker_cpu_to_waiting: float = 0.0  # CPU seconds per wall second: 1.0 is one core busy
     rss_idle_mb: float = 0.0
     rss_waiting_mb: float = 0.0
     rss_peak_mb: float = 0.0
     approve_send_seconds: float = 0.0
     to_completion_seconds: float = 0.0
     completions_per_second: float = 0.0
+    worker_cpu_to_completion: float = 0.0
     latency_p50_seconds: float = 0.0
     latency_p99_seconds: float = 0.0
     rss_samples: list[float] = field(default_factory=list, repr=False)
@@ -285,7 +294,7 @@ async def measure(client: Client, side: Side, args: argparse.Namespace, settings
         result.rss_idle_mb = rss_mb(worker.pid)
         sampler = asyncio.create_task(sample())
         ids = [f"{queue}-{i}" for i in range(args.trees)]
-        begun = time.monotonic()
+        begun, cpu = time.monotonic(), cpu_seconds(worker.pid)
         handles = await bounded(
             (side.start(client, queue, tree_id) for tree_id in ids), args.start_concurrency
         )
@@ -303,6 +312,7 @@ async def measure(client: Client, side: Side, args: argparse.Namespace, settings
                 await asyncio.sleep(POLL_EVERY)
         result.to_waiting_seconds = time.monotonic() - begun
         result.trees_per_second_to_waiting = args.trees / result.to_waiting_seconds
+        result.worker_cpu_to_waiting = (cpu_seconds(worker.pid) - cpu) / result.to_waiting_seconds
         waiting_from = len(result.rss_samples)
         await asyncio.sleep(3)  # a few samples while every tree waits
         result.rss_waiting_mb = statistics.mean(result.rss_samples[waiting_from:])
@@ -313,7 +323,7 @@ async def measure(client: Client, side: Side, args: argparse.Namespace, settings
             sent[ids[i]] = time.time()
             await side.approve(handles[i], decisions[i])
 
-        begun = time.monotonic()
+        begun, cpu = time.monotonic(), cpu_seconds(worker.pid)
         approving = time.time()
         await bounded((approve(i) for i in range(len(handles))), args.start_concurrency)
         result.approve_send_seconds = time.monotonic() - begun
@@ -321,6 +331,9 @@ async def measure(client: Client, side: Side, args: argparse.Namespace, settings
         while True:
             closed = await closed_roots(client, queue, set(ids))
             if len(closed) == len(ids):
+                result.worker_cpu_to_completion = (cpu_seconds(worker.pid) - cpu) / (
+                    time.monotonic() - begun
+                )
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{len(closed)}/{args.trees} trees completed in time")
@@ -356,11 +369,13 @@ COLUMNS = [
     ("start s", "start_seconds", "{:.1f}"),
     ("waiting s", "to_waiting_seconds", "{:.1f}"),
     ("trees/s", "trees_per_second_to_waiting", "{:.1f}"),
+    ("CPU", "worker_cpu_to_waiting", "{:.2f}"),
     ("RSS idle MB", "rss_idle_mb", "{:.0f}"),
     ("RSS waiting MB", "rss_waiting_mb", "{:.0f}"),
     ("RSS peak MB", "rss_peak_mb", "{:.0f}"),
     ("done s", "to_completion_seconds", "{:.1f}"),
     ("done/s", "completions_per_second", "{:.1f}"),
+    ("CPU", "worker_cpu_to_completion", "{:.2f}"),
     ("p50 s", "latency_p50_seconds", "{:.2f}"),
     ("p99 s", "latency_p99_seconds", "{:.2f}"),
 ]
