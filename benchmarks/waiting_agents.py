@@ -277,9 +277,10 @@ async def measure(client: Client, side: Side, args: argparse.Namespace, settings
     result = Result(side.name, args.trees, settings)
     with tempfile.NamedTemporaryFile(prefix=f"{queue}-", suffix=".log", delete=False) as log:
         log_path = Path(log.name)
-    worker = subprocess.Popen(
-        argv, cwd=project_root(), stdout=subprocess.DEVNULL, stderr=log_path.open("w")
-    )
+    with log_path.open("w") as log_file:  # the worker keeps its own copy of the descriptor
+        worker = subprocess.Popen(
+            argv, cwd=project_root(), stdout=subprocess.DEVNULL, stderr=log_file
+        )
     sampling = True
 
     async def sample() -> None:
