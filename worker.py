@@ -1,10 +1,14 @@
 """Runs a worker for your agents: the agent workflow and the model and tool activities.
 
 Usage: python worker.py [--agents MODULE ...] [--address HOST:PORT] [--namespace NS]
-                        [--task-queue QUEUE]
+                        [--task-queue QUEUE] [--max-cached-workflows N]
+                        [--max-concurrent-workflow-tasks N] [--max-concurrent-activities N]
 
 `--agents` (repeatable, or `AGENT_MODULES=mod1,mod2`) names the modules that register agents;
-the examples by default.
+the examples by default. The last three flags (or `AGENT_WORKER_MAX_CACHED_WORKFLOWS`,
+`AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS`, `AGENT_WORKER_MAX_CONCURRENT_ACTIVITIES`) set the
+Temporal `Worker` parameters of the same names, positive integers (at least 2 workflow tasks);
+unset, the SDK's defaults.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from collections.abc import Mapping
+from typing import TypedDict, cast
 
 from temporalio.worker import Worker
 
@@ -20,8 +27,72 @@ from agent_definitions import AgentModuleError, agent_module_names, load_agent_m
 from connection import add_agents_flag, connect, connect_config, default_task_queue, exit_process
 from plugin import AgentPlugin
 
+# `Worker` parameters a flag or environment variable may set, with their least value; unset ones
+# keep the SDK's default. A worker that caches workflows (this one always does) with one
+# workflow task slot polls no sticky queue beside the shared one and stalls: the SDK asks for two.
+WORKER_OPTIONS = {
+    "max_cached_workflows": 1,
+    "max_concurrent_workflow_tasks": 2,
+    "max_concurrent_activities": 1,
+}
+ENV_PREFIX = "AGENT_WORKER_"
 
-async def main() -> None:
+
+class WorkerOptions(TypedDict, total=False):
+    """The `Worker` keyword arguments of `WORKER_OPTIONS` that are set."""
+
+    max_cached_workflows: int
+    max_concurrent_workflow_tasks: int
+    max_concurrent_activities: int
+
+
+def option_flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def option_env(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def add_worker_option_flags(parser: argparse.ArgumentParser) -> None:
+    """The `--max-...` flags of `WORKER_OPTIONS`, read as text and checked by `worker_options`."""
+    for name in WORKER_OPTIONS:
+        parser.add_argument(
+            option_flag(name),
+            dest=name,
+            metavar="N",
+            help=f"the Worker's {name} (default: {option_env(name)} or the SDK's default)",
+        )
+
+
+def worker_options(
+    args: argparse.Namespace, environ: Mapping[str, str] = os.environ
+) -> WorkerOptions:
+    """The `Worker` keyword arguments the flags, else the environment, set.
+
+    Raises:
+        ValueError: A value is not a positive integer; the message names where it came from.
+    """
+    options: dict[str, int] = {}
+    for name, least in WORKER_OPTIONS.items():
+        source, text = option_flag(name), getattr(args, name, None)
+        if text is None:  # an empty variable counts as unset
+            source, text = option_env(name), environ.get(option_env(name)) or None
+        if text is None:
+            continue
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < least:
+            wanted = "a positive integer" if least == 1 else f"an integer of at least {least}"
+            raise ValueError(f"{source} must be {wanted}, not {text!r}")
+        options[name] = value
+    return cast(WorkerOptions, options)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The worker's command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_agents_flag(parser)
     parser.add_argument(
@@ -29,8 +100,17 @@ async def main() -> None:
     )
     parser.add_argument("--namespace", help="namespace (default: TEMPORAL_NAMESPACE or default)")
     parser.add_argument("--task-queue", default=default_task_queue(), help="task queue to poll")
-    args = parser.parse_args()
+    add_worker_option_flags(parser)
+    return parser
+
+
+async def main() -> None:
+    args = build_parser().parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        options = worker_options(args)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     try:
         loaded = load_agent_modules(agent_module_names(args.agents))
     except AgentModuleError as error:
@@ -41,9 +121,12 @@ async def main() -> None:
         target = connect_config(args.address, args.namespace)["target_host"]
         raise SystemExit(f"error: cannot reach Temporal at {target}: {error}") from None
     logging.info(
-        "worker polling task queue %r for agents %s", args.task_queue, ", ".join(loaded.agents)
+        "worker polling task queue %r for agents %s%s",
+        args.task_queue,
+        ", ".join(loaded.agents),
+        "".join(f", {name}={value}" for name, value in options.items()),
     )
-    await Worker(client, task_queue=args.task_queue).run()
+    await Worker(client, task_queue=args.task_queue, **options).run()
 
 
 def run_cli() -> None:

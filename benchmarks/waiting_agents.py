@@ -1,0 +1,474 @@
+"""Benchmark: many agent trees waiting for approval on one worker, beside bare Temporal trees.
+
+Usage: python benchmarks/waiting_agents.py --address HOST:PORT --json OUT.json [--trees N]
+           [--max-cached-workflows K [K ...]] [--max-concurrent-workflow-tasks N]
+           [--max-concurrent-activities N] [--start-concurrency N]
+
+Against a running server, for each cache size K: starts `python worker.py` on a fresh task queue
+(a subprocess, so its RSS is its own), starts N `hr_agent` trees with the offline scripted model,
+polls the root's `pending_approvals` until every tree waits for its sub-agent's
+`authorize_account` call, samples the worker's RSS, then sends each root the `approve` signal
+(with the call's digest, as the Web UI would) and reads when each root closed. Then the same
+for a bare tree of the same shape, run by this script in `--bare-worker` mode: a root that runs
+a model-like activity and a child that runs one and waits for `approve` (forwarded by the root),
+then runs a tool-like activity. Prints a table and writes `{"waiting": {...}}` to `--json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity, workflow
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+POLLING_LINE = "worker polling task queue"
+PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
+SAMPLE_EVERY = 0.5
+POLL_EVERY = 0.5
+QUERY_TIMEOUT = timedelta(seconds=10)  # a busy worker answers late: ask again next round
+RUN_TIMEOUT = timedelta(hours=1)  # trees a failed benchmark leaves behind end by themselves
+
+
+# The bare tree: plain Temporal code of the agent tree's shape, without the agent runtime.
+@activity.defn(name="bare_model")
+async def bare_model(prompt: str) -> str:
+    return f"reply to {prompt}"
+
+
+@activity.defn(name="bare_tool")
+async def bare_tool(name: str) -> str:
+    return f"{name} done"
+
+
+@workflow.defn(name="BareChild")
+class BareChild:
+    def __init__(self) -> None:
+        self._approved = False
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        await workflow.execute_activity(
+            bare_model, prompt, start_to_close_timeout=timedelta(seconds=30)
+        )
+        parent = workflow.info().parent
+        assert parent is not None
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal("child_waiting")
+        await workflow.wait_condition(lambda: self._approved)
+        return await workflow.execute_activity(
+            bare_tool, "authorize_account", start_to_close_timeout=timedelta(seconds=30)
+        )
+
+    @workflow.signal(name="approve")
+    def approve(self) -> None:
+        self._approved = True
+
+
+@workflow.defn(name="BareRoot")
+class BareRoot:
+    def __init__(self) -> None:
+        self._waiting = False
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        await workflow.execute_activity(
+            bare_model, prompt, start_to_close_timeout=timedelta(seconds=30)
+        )
+        result = await workflow.execute_child_workflow(
+            BareChild.run, prompt, id=f"{workflow.info().workflow_id}-child"
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
+
+    @workflow.signal(name="child_waiting")
+    def child_waiting(self) -> None:
+        self._waiting = True
+
+    @workflow.signal(name="approve")
+    async def approve(self) -> None:
+        child = workflow.get_external_workflow_handle(f"{workflow.info().workflow_id}-child")
+        await child.signal(BareChild.approve)
+        self._waiting = False
+
+    @workflow.query(name="waiting")
+    def waiting(self) -> bool:
+        return self._waiting
+
+
+async def run_bare_worker(args: argparse.Namespace) -> None:
+    """`--bare-worker`: run the bare tree's workflows and activities on `--task-queue`."""
+    client = await Client.connect(args.address)
+    options = {
+        name: getattr(args, name)
+        for name in ("max_concurrent_workflow_tasks", "max_concurrent_activities")
+        if getattr(args, name) is not None
+    }
+    cached = args.max_cached_workflows[0] if args.max_cached_workflows else 1000
+    worker = Worker(
+        client,
+        task_queue=args.task_queue,
+        workflows=[BareRoot, BareChild],
+        activities=[bare_model, bare_tool],
+        max_cached_workflows=cached,
+        **options,
+    )
+    print(f"bare {POLLING_LINE} {args.task_queue!r}", file=sys.stderr, flush=True)
+    await worker.run()
+
+
+# Measuring.
+def project_root() -> Path:
+    """The project's folder (not at import: the workflow sandbox imports this file too)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident set size (VmRSS) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user and system CPU time so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+@dataclass
+class Side:
+    """How to start, probe and approve one kind of tree."""
+
+    name: str
+    worker_argv: list[str]
+    start: Callable[[Client, str, str], Awaitable[WorkflowHandle]]
+    waiting: Callable[[WorkflowHandle], Awaitable[Any]]  # what to approve, or None
+    approve: Callable[[WorkflowHandle, Any], Awaitable[None]]
+
+
+@dataclass
+class Result:
+    side: str
+    trees: int
+    worker_settings: dict[str, int]
+    start_seconds: float = 0.0
+    to_waiting_seconds: float = 0.0
+    trees_per_second_to_waiting: float = 0.0
+    worker_cpu_to_waiting: float = 0.0  # CPU seconds per wall second: 1.0 is one core busy
+    rss_idle_mb: float = 0.0
+    rss_waiting_mb: float = 0.0
+    rss_peak_mb: float = 0.0
+    approve_send_seconds: float = 0.0
+    to_completion_seconds: float = 0.0
+    completions_per_second: float = 0.0
+    worker_cpu_to_completion: float = 0.0
+    latency_p50_seconds: float = 0.0
+    latency_p99_seconds: float = 0.0
+    rss_samples: list[float] = field(default_factory=list, repr=False)
+
+
+def agent_side(argv: list[str]) -> Side:
+    from payloads import AgentWorkflowInput
+    from workflows import AgentWorkflow, decision_signal_input
+
+    async def start(client: Client, queue: str, tree_id: str) -> WorkflowHandle:
+        return await client.start_workflow(
+            AgentWorkflow.run,
+            AgentWorkflowInput(agent="hr_agent", prompt=PROMPT),
+            id=tree_id,
+            task_queue=queue,
+            execution_timeout=RUN_TIMEOUT,
+        )
+
+    async def waiting(handle: WorkflowHandle) -> Any:
+        pending = await handle.query(AgentWorkflow.pending_approvals, rpc_timeout=QUERY_TIMEOUT)
+        return pending[0] if pending else None
+
+    async def approve(handle: WorkflowHandle, entry: Any) -> None:
+        decision = {**decision_signal_input(entry), "approver": "benchmark"}
+        await handle.signal("approve", decision)
+
+    return Side(
+        "agent", [sys.executable, str(project_root() / "worker.py"), *argv], start, waiting, approve
+    )
+
+
+def bare_side(argv: list[str]) -> Side:
+    async def start(client: Client, queue: str, tree_id: str) -> WorkflowHandle:
+        return await client.start_workflow(
+            BareRoot.run, PROMPT, id=tree_id, task_queue=queue, execution_timeout=RUN_TIMEOUT
+        )
+
+    async def waiting(handle: WorkflowHandle) -> Any:
+        return True if await handle.query(BareRoot.waiting, rpc_timeout=QUERY_TIMEOUT) else None
+
+    async def approve(handle: WorkflowHandle, _: Any) -> None:
+        await handle.signal(BareRoot.approve)
+
+    return Side("bare", [sys.executable, __file__, "--bare-worker", *argv], start, waiting, approve)
+
+
+async def bounded(jobs: Iterable[Awaitable[Any]], limit: int) -> list[Any]:
+    """Await `jobs` with at most `limit` in flight; results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Awaitable[Any]) -> Any:
+        async with gate:
+            return await job
+
+    return await asyncio.gather(*(one(job) for job in jobs))
+
+
+async def unanswered(probe: Awaitable[Any]) -> Any:
+    """What `probe` found, or None when the worker did not answer in time."""
+    try:
+        return await probe
+    except RPCError as error:
+        if error.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+            return None
+        raise
+
+
+async def wait_for_polling(worker: subprocess.Popen, log: Path, deadline: float) -> None:
+    while POLLING_LINE not in log.read_text(errors="replace"):
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}: {log.read_text()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the worker did not poll in time: {log.read_text()}")
+        await asyncio.sleep(0.1)
+
+
+async def closed_roots(client: Client, queue: str, roots: set[str]) -> dict[str, Any]:
+    """The roots on `queue` that have closed, with their visibility entries."""
+    found = {}
+    async for execution in client.list_workflows(
+        f'TaskQueue="{queue}" AND ExecutionStatus!="Running"'
+    ):
+        if execution.id in roots:
+            found[execution.id] = execution
+    return found
+
+
+async def measure(client: Client, side: Side, args: argparse.Namespace, settings: dict) -> Result:
+    queue = f"bench-wait-{side.name}-{uuid.uuid4().hex[:8]}"
+    argv = side.worker_argv + ["--address", args.address, "--task-queue", queue]
+    argv += [f"--{name.replace('_', '-')}={value}" for name, value in settings.items()]
+    result = Result(side.name, args.trees, settings)
+    with tempfile.NamedTemporaryFile(prefix=f"{queue}-", suffix=".log", delete=False) as log:
+        log_path = Path(log.name)
+    with log_path.open("w") as log_file:  # the worker keeps its own copy of the descriptor
+        worker = subprocess.Popen(
+            argv, cwd=project_root(), stdout=subprocess.DEVNULL, stderr=log_file
+        )
+    sampling = True
+
+    async def sample() -> None:
+        while sampling and worker.poll() is None:
+            result.rss_samples.append(rss_mb(worker.pid))
+            await asyncio.sleep(SAMPLE_EVERY)
+
+    sampler: asyncio.Task | None = None
+    try:
+        await wait_for_polling(worker, log_path, time.monotonic() + 60)
+        await asyncio.sleep(1)  # let the worker settle before its idle RSS
+        result.rss_idle_mb = rss_mb(worker.pid)
+        sampler = asyncio.create_task(sample())
+        ids = [f"{queue}-{i}" for i in range(args.trees)]
+        begun, cpu = time.monotonic(), cpu_seconds(worker.pid)
+        handles = await bounded(
+            (side.start(client, queue, tree_id) for tree_id in ids), args.start_concurrency
+        )
+        result.start_seconds = time.monotonic() - begun
+        decisions: dict[int, Any] = {}
+        deadline = begun + args.phase_timeout
+        while len(decisions) < len(handles):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(decisions)}/{args.trees} trees waiting in time")
+            todo = [i for i in range(len(handles)) if i not in decisions]
+            probes = (unanswered(side.waiting(handles[i])) for i in todo)
+            found = await bounded(probes, args.query_concurrency)
+            decisions.update((i, got) for i, got in zip(todo, found, strict=True) if got)
+            if len(decisions) < len(handles):
+                await asyncio.sleep(POLL_EVERY)
+        result.to_waiting_seconds = time.monotonic() - begun
+        result.trees_per_second_to_waiting = args.trees / result.to_waiting_seconds
+        result.worker_cpu_to_waiting = (cpu_seconds(worker.pid) - cpu) / result.to_waiting_seconds
+        waiting_from = len(result.rss_samples)
+        await asyncio.sleep(3)  # a few samples while every tree waits
+        result.rss_waiting_mb = statistics.mean(result.rss_samples[waiting_from:])
+
+        sent: dict[str, float] = {}
+
+        async def approve(i: int) -> None:
+            sent[ids[i]] = time.time()
+            await side.approve(handles[i], decisions[i])
+
+        begun, cpu = time.monotonic(), cpu_seconds(worker.pid)
+        approving = time.time()
+        await bounded((approve(i) for i in range(len(handles))), args.start_concurrency)
+        result.approve_send_seconds = time.monotonic() - begun
+        deadline = begun + args.phase_timeout
+        while True:
+            closed = await closed_roots(client, queue, set(ids))
+            if len(closed) == len(ids):
+                result.worker_cpu_to_completion = (cpu_seconds(worker.pid) - cpu) / (
+                    time.monotonic() - begun
+                )
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(closed)}/{args.trees} trees completed in time")
+            await asyncio.sleep(POLL_EVERY)
+        failed = [e.id for e in closed.values() if e.status and e.status.name != "COMPLETED"]
+        if failed:
+            raise RuntimeError(f"{len(failed)} trees did not complete, e.g. {failed[0]}")
+        ends = {tree_id: e.close_time.timestamp() for tree_id, e in closed.items()}
+        latencies = [ends[tree_id] - sent[tree_id] for tree_id in ids]
+        result.to_completion_seconds = max(ends.values()) - approving
+        result.completions_per_second = args.trees / result.to_completion_seconds
+        result.latency_p50_seconds = percentile(latencies, 0.5)
+        result.latency_p99_seconds = percentile(latencies, 0.99)
+        result.rss_peak_mb = max(result.rss_samples)
+        return result
+    finally:
+        sampling = False
+        if sampler:
+            await sampler
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        if not args.keep_logs:
+            log_path.unlink(missing_ok=True)
+
+
+COLUMNS = [
+    ("side", "side", "{}"),
+    ("cache", "max_cached_workflows", "{}"),
+    ("trees", "trees", "{}"),
+    ("start s", "start_seconds", "{:.1f}"),
+    ("waiting s", "to_waiting_seconds", "{:.1f}"),
+    ("trees/s", "trees_per_second_to_waiting", "{:.1f}"),
+    ("CPU", "worker_cpu_to_waiting", "{:.2f}"),
+    ("RSS idle MB", "rss_idle_mb", "{:.0f}"),
+    ("RSS waiting MB", "rss_waiting_mb", "{:.0f}"),
+    ("RSS peak MB", "rss_peak_mb", "{:.0f}"),
+    ("done s", "to_completion_seconds", "{:.1f}"),
+    ("done/s", "completions_per_second", "{:.1f}"),
+    ("CPU", "worker_cpu_to_completion", "{:.2f}"),
+    ("p50 s", "latency_p50_seconds", "{:.2f}"),
+    ("p99 s", "latency_p99_seconds", "{:.2f}"),
+]
+
+
+def table(rows: list[dict]) -> str:
+    cells = [[title for title, _, _ in COLUMNS]]
+    cells += [[form.format(row.get(key, "sdk")) for _, key, form in COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in cells
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--address", default="localhost:7233", help="Temporal frontend")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--trees", type=int, default=100, help="trees per side (default 100)")
+    parser.add_argument(
+        "--max-cached-workflows",
+        type=int,
+        nargs="+",
+        default=[1000, 100],
+        metavar="K",
+        help="run the agent side once per cache size (default: 1000, the SDK's default, and 100)",
+    )
+    parser.add_argument("--max-concurrent-workflow-tasks", type=int, metavar="N")
+    parser.add_argument("--max-concurrent-activities", type=int, metavar="N")
+    parser.add_argument(
+        "--start-concurrency",
+        type=int,
+        default=20,
+        metavar="N",
+        help="starts and signals in flight at once (default 20)",
+    )
+    parser.add_argument(
+        "--query-concurrency",
+        type=int,
+        default=10,
+        metavar="N",
+        help="pending_approvals queries in flight at once (default 10)",
+    )
+    parser.add_argument(
+        "--phase-timeout",
+        type=float,
+        default=600,
+        metavar="S",
+        help="give up when reaching waiting, or completing, takes longer",
+    )
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare tree")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the workers' logs in /tmp")
+    parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--task-queue", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+async def main() -> None:
+    args = parse_args()
+    if args.bare_worker:
+        await run_bare_worker(args)
+        return
+    sys.path.insert(0, str(project_root()))
+    from plugin import AgentPlugin
+
+    client = await Client.connect(args.address, plugins=[AgentPlugin()])
+    slots = {
+        name: getattr(args, name)
+        for name in ("max_concurrent_workflow_tasks", "max_concurrent_activities")
+        if getattr(args, name) is not None
+    }
+    runs = [
+        (agent_side, {"max_cached_workflows": cache, **slots})
+        for cache in args.max_cached_workflows
+    ]
+    if not args.no_bare:
+        runs.append((bare_side, {"max_cached_workflows": args.max_cached_workflows[0], **slots}))
+    rows = []
+    for make_side, settings in runs:
+        side = make_side([])
+        print(f"{side.name} side, {args.trees} trees, {settings} ...", file=sys.stderr, flush=True)
+        result = await measure(client, side, args, settings)
+        row = asdict(result)
+        row.pop("rss_samples")
+        row.update(row.pop("worker_settings"))
+        rows.append(row)
+        print(table(rows[-1:]), file=sys.stderr, flush=True)
+    print(table(rows))
+    if args.json:
+        report = {"waiting": {"trees": args.trees, "runs": rows}}
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

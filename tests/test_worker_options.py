@@ -1,0 +1,145 @@
+"""The worker's cache and slot settings: `--max-...` flags, `AGENT_WORKER_...` variables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import one_error_line
+from worker import build_parser, worker_options
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+
+
+def options(*argv: str, **environ: str) -> dict:
+    return dict(worker_options(build_parser().parse_args(list(argv)), environ))
+
+
+def test_unset_settings_keep_the_sdks_defaults():
+    assert options() == {}
+    assert options(AGENT_WORKER_MAX_CACHED_WORKFLOWS="") == {}
+
+
+def test_flags_and_variables_become_worker_arguments():
+    assert options(
+        "--max-cached-workflows",
+        "100",
+        "--max-concurrent-workflow-tasks",
+        "8",
+        "--max-concurrent-activities",
+        "50",
+    ) == {
+        "max_cached_workflows": 100,
+        "max_concurrent_workflow_tasks": 8,
+        "max_concurrent_activities": 50,
+    }
+    assert options(
+        AGENT_WORKER_MAX_CACHED_WORKFLOWS="200",
+        AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS="4",
+        AGENT_WORKER_MAX_CONCURRENT_ACTIVITIES=" 7 ",
+    ) == {
+        "max_cached_workflows": 200,
+        "max_concurrent_workflow_tasks": 4,
+        "max_concurrent_activities": 7,
+    }
+
+
+def test_a_flag_overrides_its_variable():
+    got = options("--max-cached-workflows", "5", AGENT_WORKER_MAX_CACHED_WORKFLOWS="9")
+    assert got == {"max_cached_workflows": 5}
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "problem"),
+    [
+        (
+            ["--max-cached-workflows", "lots"],
+            {},
+            "--max-cached-workflows must be a positive integer, not 'lots'",
+        ),
+        (
+            ["--max-concurrent-activities", "0"],
+            {},
+            "--max-concurrent-activities must be a positive integer, not '0'",
+        ),
+        (
+            ["--max-concurrent-workflow-tasks", "1"],
+            {},
+            "--max-concurrent-workflow-tasks must be an integer of at least 2, not '1'",
+        ),
+        (
+            [],
+            {"AGENT_WORKER_MAX_CACHED_WORKFLOWS": "-3"},
+            "AGENT_WORKER_MAX_CACHED_WORKFLOWS must be a positive integer, not '-3'",
+        ),
+        (
+            [],
+            {"AGENT_WORKER_MAX_CONCURRENT_ACTIVITIES": "2.5"},
+            "AGENT_WORKER_MAX_CONCURRENT_ACTIVITIES must be a positive integer, not '2.5'",
+        ),
+    ],
+)
+def test_a_bad_value_is_refused(argv, environ, problem):
+    with pytest.raises(ValueError) as raised:
+        options(*argv, **environ)
+    assert str(raised.value) == problem
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "problem"),
+    [
+        (
+            ["--max-cached-workflows", "many"],
+            {},
+            "error: --max-cached-workflows must be a positive integer, not 'many'",
+        ),
+        (
+            [],
+            {"AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "1"},
+            "error: AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS must be an integer of at least 2, "
+            "not '1'",
+        ),
+    ],
+)
+def test_the_worker_refuses_a_bad_value_in_one_line(tmp_path, argv, environ, problem):
+    # No server at this address: the worker must refuse the value before it connects.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "worker.py"), "--address", "localhost:1", *argv],
+        cwd=tmp_path,
+        env={**os.environ, **environ},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 1
+    assert one_error_line(done.stderr) == problem
+
+
+def test_the_worker_runs_with_its_settings(address, task_queue, tmp_path):
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "worker.py"), "--address", address, "--task-queue", task_queue]
+        + ["--max-cached-workflows", "50", "--max-concurrent-activities", "20"],
+        cwd=tmp_path,
+        env={**os.environ, "AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "3"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stderr is not None
+        for line in worker.stderr:  # the worker logs this line once it polls
+            if "worker polling task queue" in line:
+                break
+        else:
+            pytest.fail(f"the worker exited with {worker.wait()} before polling")
+        assert line.rstrip().endswith(
+            "max_cached_workflows=50, max_concurrent_workflow_tasks=3, max_concurrent_activities=20"
+        )
+    finally:
+        worker.terminate()
+        worker.wait(TIMEOUT)
