@@ -9,6 +9,10 @@ the examples by default. The last three flags (or `AGENT_WORKER_MAX_CACHED_WORKF
 `AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS`, `AGENT_WORKER_MAX_CONCURRENT_ACTIVITIES`) set the
 Temporal `Worker` parameters of the same names, positive integers (at least 2 workflow tasks);
 unset, the SDK's defaults.
+
+Large payloads go to the store `AGENT_PAYLOAD_STORE` names (a directory, by default
+`~/.local/share/agent-continuations/payloads`, or a `postgresql://` URL): the worker checks it
+at start. `AGENT_MAX_RESULT_BYTES` caps a tool result or model reply (64 MB at most).
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from typing import TypedDict, cast
 
 from temporalio.worker import Worker
 
+from activities import MAX_RESULT_ENV
 from agent_definitions import AgentModuleError, agent_module_names, load_agent_modules
 from connection import add_agents_flag, connect, connect_config, default_task_queue, exit_process
 from plugin import AgentPlugin
+from storage import PAYLOAD_STORE_ENV, PayloadStoreError, check_payload_store
 
 # `Worker` parameters a flag or environment variable may set, with their least value; unset ones
 # keep the SDK's default. A worker that caches workflows (this one always does) with one
@@ -111,6 +117,11 @@ async def main() -> None:
         options = worker_options(args)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
+    limit = os.environ.get(MAX_RESULT_ENV)
+    if limit and not (limit.isdigit() and int(limit) > 0):
+        raise SystemExit(
+            f"error: {MAX_RESULT_ENV} must be a positive number of bytes, not {limit!r}"
+        )
     try:
         loaded = load_agent_modules(agent_module_names(args.agents))
     except AgentModuleError as error:
@@ -120,6 +131,10 @@ async def main() -> None:
     except RuntimeError as error:
         target = connect_config(args.address, args.namespace)["target_host"]
         raise SystemExit(f"error: cannot reach Temporal at {target}: {error}") from None
+    try:
+        await check_payload_store(client.data_converter.external_storage)
+    except PayloadStoreError as error:
+        raise SystemExit(f"error: {error} (set {PAYLOAD_STORE_ENV})") from None
     logging.info(
         "worker polling task queue %r for agents %s%s",
         args.task_queue,

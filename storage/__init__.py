@@ -8,6 +8,8 @@ history as a reference: a local directory by default, PostgreSQL for several mac
 from storage._config import (
     PAYLOAD_STORE_ENV,
     PAYLOAD_THRESHOLD_BYTES,
+    PayloadStoreError,
+    check_payload_store,
     default_payload_directory,
     payload_driver,
     payload_storage,
@@ -19,7 +21,9 @@ __all__ = [
     "PAYLOAD_STORE_ENV",
     "PAYLOAD_THRESHOLD_BYTES",
     "LocalStorageDriver",
+    "PayloadStoreError",
     "PostgresStorageDriver",
+    "check_payload_store",
     "default_payload_directory",
     "payload_driver",
     "payload_storage",

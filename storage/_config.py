@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from temporalio.converter import ExternalStorage, StorageDriver
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import (
+    ExternalStorage,
+    StorageDriver,
+    StorageDriverRetrieveContext,
+    StorageDriverStoreContext,
+)
 
 from storage._local import LocalStorageDriver
 from storage._postgres import PostgresStorageDriver
@@ -40,3 +46,28 @@ def payload_storage(
     """External storage for the data converter: payloads of `threshold` bytes or more go to
     `driver` (by default `payload_driver()`), with a small reference in history."""
     return ExternalStorage(drivers=[driver or payload_driver()], payload_size_threshold=threshold)
+
+
+class PayloadStoreError(Exception):
+    """The payload store cannot keep or give back a payload."""
+
+
+async def check_payload_store(storage: ExternalStorage | None) -> None:
+    """Store a small payload and read it back, so a worker with a store it cannot use stops
+    at start instead of failing its first large payload.
+
+    Raises:
+        PayloadStoreError: No store is configured, or it refused; the message says which.
+    """
+    if storage is None:
+        raise PayloadStoreError("the client has no external storage for large payloads")
+    probe = Payload(metadata={"encoding": b"binary/plain"}, data=b"agent-continuations probe")
+    for driver in storage.drivers:
+        try:
+            claims = await driver.store(StorageDriverStoreContext(), [probe])
+            back = await driver.retrieve(StorageDriverRetrieveContext(), claims)
+        except Exception as error:
+            cause = f" ({error.__cause__})" if error.__cause__ else ""
+            raise PayloadStoreError(f"payload store {driver.name()!r}: {error}{cause}") from error
+        if back != [probe]:
+            raise PayloadStoreError(f"payload store {driver.name()!r} gave back another payload")

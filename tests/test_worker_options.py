@@ -104,6 +104,11 @@ def test_a_bad_value_is_refused(argv, environ, problem):
             "error: AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS must be an integer of at least 2, "
             "not '1'",
         ),
+        (
+            [],
+            {"AGENT_MAX_RESULT_BYTES": "5MB"},
+            "error: AGENT_MAX_RESULT_BYTES must be a positive number of bytes, not '5MB'",
+        ),
     ],
 )
 def test_the_worker_refuses_a_bad_value_in_one_line(tmp_path, argv, environ, problem):
@@ -118,6 +123,22 @@ def test_the_worker_refuses_a_bad_value_in_one_line(tmp_path, argv, environ, pro
     )
     assert done.returncode == 1
     assert one_error_line(done.stderr) == problem
+
+
+def test_the_worker_refuses_a_payload_store_it_cannot_use(address, tmp_path):
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "worker.py"), "--address", address],
+        cwd=tmp_path,
+        env={**os.environ, "AGENT_PAYLOAD_STORE": str(not_a_directory)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 1
+    line = one_error_line(done.stderr)
+    assert line.startswith("error: payload store 'local': ") and "AGENT_PAYLOAD_STORE" in line
 
 
 def test_the_worker_runs_with_its_settings(address, task_queue, tmp_path):
