@@ -6,7 +6,7 @@ Usage: python benchmarks/payloads_and_continuations.py --address HOST:PORT [--js
 1. Big payloads: 50 turns with 100 KB tool results, and one 5 MB tool result, each completing,
    with the bytes recorded in history and kept in the payload store.
 2. Continuations: a 3-level tree with about `--messages` messages waits for approval; export
-   (time, size) and import (time until the resumed tree waits again).
+   with `move` (time, size) and import (time until the resumed tree waits again).
 The payload store is a fresh directory (or `AGENT_PAYLOAD_STORE` if set).
 """
 
@@ -97,16 +97,15 @@ async def _continuations(client: Client, queue: str, messages: int) -> dict[str,
     )
     await _pending(handle, time.perf_counter() + 600)
     started = time.perf_counter()
-    continuation = await export_run(client, handle.id)
+    continuation = await export_run(client, handle.id, move=True)  # ends the tree's run
     exported = time.perf_counter() - started
     size = len(json.dumps(continuation))
     counted = _count_messages(continuation)
-    await handle.terminate("exported by the benchmark")
     started = time.perf_counter()
     resumed = await resume_run(client, continuation, task_queue=queue)
     await _pending(resumed, time.perf_counter() + 600)
     imported = time.perf_counter() - started
-    await resumed.terminate("measured by the benchmark")
+    await export_run(client, resumed.id, move=True)
     return {
         "levels": 3,
         "messages": counted,
