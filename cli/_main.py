@@ -13,6 +13,7 @@ from temporalio.exceptions import TemporalError
 from agent_definitions import AgentModuleError, agent_module_names, load_agent_modules
 from cli._errors import CliError, report_error
 from cli._parser import build_parser
+from storage import PAYLOAD_STORE_ENV, PayloadStoreError
 
 
 async def amain(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +36,8 @@ async def amain(argv: Sequence[str] | None = None) -> int:
         report_error(str(error))
     except TemporalError as error:
         report_error(f"Temporal: {getattr(error, 'message', None) or error}")
+    except PayloadStoreError as error:
+        report_error(f"payload store ({PAYLOAD_STORE_ENV}): {error}")
     return 1
 
 

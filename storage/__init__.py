@@ -8,12 +8,12 @@ history as a reference: a local directory by default, PostgreSQL for several mac
 from storage._config import (
     PAYLOAD_STORE_ENV,
     PAYLOAD_THRESHOLD_BYTES,
-    PayloadStoreError,
     check_payload_store,
     default_payload_directory,
     payload_driver,
     payload_storage,
 )
+from storage._errors import PayloadStoreError
 from storage._local import LocalStorageDriver
 from storage._postgres import PostgresStorageDriver
 

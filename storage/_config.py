@@ -13,6 +13,7 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
+from storage._errors import PayloadStoreError
 from storage._local import LocalStorageDriver
 from storage._postgres import PostgresStorageDriver
 
@@ -46,10 +47,6 @@ def payload_storage(
     """External storage for the data converter: payloads of `threshold` bytes or more go to
     `driver` (by default `payload_driver()`), with a small reference in history."""
     return ExternalStorage(drivers=[driver or payload_driver()], payload_size_threshold=threshold)
-
-
-class PayloadStoreError(Exception):
-    """The payload store cannot keep or give back a payload."""
 
 
 async def check_payload_store(storage: ExternalStorage | None) -> None:

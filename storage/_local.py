@@ -18,6 +18,8 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
+from storage._errors import PayloadStoreError
+
 _KEY = re.compile(r"[0-9a-f]{64}")
 
 
@@ -30,14 +32,16 @@ def checked_key(claim: StorageDriverClaim) -> str:
     """The claim's key, refused unless it is a content address (so it names no other file)."""
     key = claim.claim_data.get("key", "")
     if not _KEY.fullmatch(key):
-        raise ValueError(f"malformed payload claim {dict(claim.claim_data)!r}")
+        raise PayloadStoreError(f"malformed payload claim {dict(claim.claim_data)!r}")
     return key
 
 
 def parsed_payload(key: str, data: bytes, where: str) -> Payload:
     """The payload stored under `key`, refused if its bytes do not hash to the key."""
     if payload_key(data) != key:
-        raise ValueError(f"payload {key} in {where} is corrupted: its content does not match")
+        raise PayloadStoreError(
+            f"payload {key} in {where} is corrupted: its content does not match"
+        )
     return Payload.FromString(data)
 
 
@@ -70,7 +74,10 @@ class LocalStorageDriver(StorageDriver):
         self, context: StorageDriverStoreContext, payloads: Sequence[Payload]
     ) -> list[StorageDriverClaim]:
         """Write each payload to its file (unless it is there already); return their keys."""
-        return await asyncio.to_thread(self._store, payloads)
+        try:
+            return await asyncio.to_thread(self._store, payloads)
+        except OSError as error:
+            raise PayloadStoreError(f"cannot write to {self._directory}: {error}") from error
 
     async def retrieve(
         self, context: StorageDriverRetrieveContext, claims: Sequence[StorageDriverClaim]
@@ -103,7 +110,7 @@ class LocalStorageDriver(StorageDriver):
             try:
                 data = self._path(key).read_bytes()
             except FileNotFoundError:
-                raise FileNotFoundError(
+                raise PayloadStoreError(
                     f"payload {key} is not in {self._directory}: do the worker and the "
                     "starter share this payload directory?"
                 ) from None

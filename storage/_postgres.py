@@ -21,6 +21,7 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
+from storage._errors import PayloadStoreError
 from storage._local import checked_key, parsed_payload, payload_key
 
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -83,7 +84,7 @@ class PostgresStorageDriver(StorageDriver):
             One claim (`{"key": sha256 hex}`) per payload, in order.
 
         Raises:
-            RuntimeError: If the database cannot be reached or refuses the insert.
+            PayloadStoreError: If the database cannot be reached or refuses the insert.
         """
         if not payloads:
             return []
@@ -107,7 +108,7 @@ class PostgresStorageDriver(StorageDriver):
                 [rows[key] for key in ordered],
             )
         except _DATABASE_ERRORS as err:
-            raise RuntimeError(
+            raise PayloadStoreError(
                 f"PostgresStorageDriver could not store [table={self._table}, keys={ordered}]"
             ) from err
         return [StorageDriverClaim(claim_data={"key": key}) for key in keys]
@@ -125,8 +126,8 @@ class PostgresStorageDriver(StorageDriver):
             One payload per claim, in order.
 
         Raises:
-            ValueError: If a claim has no valid key, or its row is missing or corrupted.
-            RuntimeError: If the database cannot be reached or refuses the query.
+            PayloadStoreError: If a claim has no valid key, its row is missing or corrupted,
+                or the database cannot be reached or refuses the query.
         """
         keys = [checked_key(claim) for claim in claims]
         if not keys:
@@ -138,7 +139,7 @@ class PostgresStorageDriver(StorageDriver):
                 sorted(set(keys)),
             )
         except _DATABASE_ERRORS as err:
-            raise RuntimeError(
+            raise PayloadStoreError(
                 f"PostgresStorageDriver could not retrieve [table={self._table}, keys={keys}]"
             ) from err
         found: dict[str, bytes] = {record["key"]: record["data"] for record in records}
@@ -146,7 +147,7 @@ class PostgresStorageDriver(StorageDriver):
         for key in keys:
             data = found.get(key)
             if data is None:
-                raise ValueError(
+                raise PayloadStoreError(
                     f"PostgresStorageDriver has no payload [table={self._table}, key={key}]"
                 )
             payloads.append(parsed_payload(key, data, f"table {self._table}"))

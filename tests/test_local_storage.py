@@ -12,7 +12,7 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
-from storage import LocalStorageDriver, payload_driver
+from storage import LocalStorageDriver, PayloadStoreError, payload_driver
 
 STORE = StorageDriverStoreContext()
 RETRIEVE = StorageDriverRetrieveContext()
@@ -36,16 +36,16 @@ async def test_a_tampered_or_missing_payload_is_refused_with_the_reason(tmp_path
     [claim] = await driver.store(STORE, [_payload(b"original")])
     [path] = [p for p in tmp_path.rglob("*") if p.is_file()]
     path.write_bytes(_payload(b"forged").SerializeToString())
-    with pytest.raises(ValueError, match="corrupted"):
+    with pytest.raises(PayloadStoreError, match="corrupted"):
         await driver.retrieve(RETRIEVE, [claim])
     path.unlink()
-    with pytest.raises(FileNotFoundError, match="share this payload directory"):
+    with pytest.raises(PayloadStoreError, match="share this payload directory"):
         await driver.retrieve(RETRIEVE, [claim])
 
 
 @pytest.mark.parametrize("key", ["../../etc/passwd", "", "A" * 64, "0" * 63])
 async def test_a_claim_that_is_not_a_content_address_is_refused(tmp_path: Path, key: str):
-    with pytest.raises(ValueError, match="malformed payload claim"):
+    with pytest.raises(PayloadStoreError, match="malformed payload claim"):
         await LocalStorageDriver(tmp_path).retrieve(
             RETRIEVE, [StorageDriverClaim(claim_data={"key": key})]
         )

@@ -14,10 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities import ConversationCache, ConversationPage, ModelActivities
 from agent_definitions import Agent, register, tool
 from benchmarks.history_bytes import chain_history
-from helpers import running_worker, start_agent, task_failures, wait_for_pending
+from helpers import one_error_line, running_worker, start_agent, task_failures, wait_for_pending
 from payloads import AgentRunOutput, ApprovalDecision, RunOptions
 from plugin import agent_data_converter
-from storage import PostgresStorageDriver, payload_storage
+from storage import PAYLOAD_STORE_ENV, PostgresStorageDriver, payload_storage
 from workflows import AgentWorkflow
 
 KB = 1000
@@ -230,3 +230,22 @@ async def test_a_malformed_conversation_query_is_refused_and_the_run_goes_on(
         await handle.signal(AgentWorkflow.approve, decision)
         assert (await handle.result()).end_reason == "completed"
     assert await task_failures(client, handle.id) == []
+
+
+async def test_a_starter_without_the_worker_s_store_says_so_in_one_line(
+    dev_server_env: WorkflowEnvironment,
+    task_queue,
+    starter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    async with running_worker(dev_server_env.client, task_queue, {"reporter": reports([1])}):
+        code, out, _ = await starter("start", "reporter", "go", "--wait")
+    assert code == 0
+    workflow_id = out.splitlines()[0]
+    monkeypatch.setenv(PAYLOAD_STORE_ENV, str(tmp_path / "another-store"))
+    code, out, err = await starter("result", workflow_id)
+    assert code == 1
+    line = one_error_line(err)
+    assert line.startswith("error: payload store (AGENT_PAYLOAD_STORE): payload "), line
+    assert "share this payload directory" in line
