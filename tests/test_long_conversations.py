@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.converter import StorageDriverClaim, StorageDriverStoreContext
 from temporalio.testing import WorkflowEnvironment
 
 from activities import ConversationCache, ConversationPage, ModelActivities
@@ -17,7 +20,13 @@ from benchmarks.history_bytes import chain_history
 from helpers import one_error_line, running_worker, start_agent, task_failures, wait_for_pending
 from payloads import AgentRunOutput, ApprovalDecision, RunOptions
 from plugin import agent_data_converter
-from storage import PAYLOAD_STORE_ENV, PostgresStorageDriver, payload_storage
+from storage import (
+    PAYLOAD_STORE_ENV,
+    LocalStorageDriver,
+    PayloadStoreError,
+    PostgresStorageDriver,
+    payload_storage,
+)
 from workflows import AgentWorkflow
 
 KB = 1000
@@ -80,8 +89,9 @@ async def test_history_grows_linearly_with_turns(
     assert history.bytes < 40 * 2 * KB + 40 * 2.5 * KB, history.bytes
 
 
-def reports(sizes: list[int], publish_after: bool = False) -> Any:
-    """Fetch a report of each size in turn (checking the model got the last one whole)."""
+def reports(sizes: list[int], publish_after: bool = False, reply_megabytes: int = 3) -> Any:
+    """Fetch a report of each size in turn (checking the model got the last one whole), then
+    answer with a reply of `reply_megabytes` (3 MB by default)."""
 
     def reply(messages: list[dict[str, Any]]) -> dict[str, Any]:
         results = [m["content"] for m in messages if m["role"] == "tool"]
@@ -92,7 +102,7 @@ def reports(sizes: list[int], publish_after: bool = False) -> Any:
             return {"tool_calls": [{"name": "fetch_report", "arguments": {"megabytes": megabytes}}]}
         if publish_after and len(results) == len(sizes):
             return {"tool_calls": [{"name": "publish", "arguments": {"title": "q3"}}]}
-        return {"content": "s" * (3 * MB)}  # a 3 MB reply
+        return {"content": "s" * (reply_megabytes * MB) or "done"}
 
     return reply
 
@@ -249,3 +259,35 @@ async def test_a_starter_without_the_worker_s_store_says_so_in_one_line(
     line = one_error_line(err)
     assert line.startswith("error: payload store (AGENT_PAYLOAD_STORE): payload "), line
     assert "share this payload directory" in line
+
+
+class RefusingStore(LocalStorageDriver):
+    """A store that refuses payloads over 1.5 MB, as a full or size-capped store would."""
+
+    async def store(
+        self, context: StorageDriverStoreContext, payloads: Sequence[Payload]
+    ) -> list[StorageDriverClaim]:
+        if any(p.ByteSize() > 1.5 * MB for p in payloads):
+            raise PayloadStoreError("the store is full")
+        return await super().store(context, payloads)
+
+
+async def test_a_store_that_refuses_a_tool_result_is_an_error_the_model_reads(
+    time_skipping_env: WorkflowEnvironment, task_queue, tmp_path: Path
+):
+    client = Client(
+        time_skipping_env.client.service_client,
+        namespace=time_skipping_env.client.namespace,
+        data_converter=agent_data_converter(storage=payload_storage(RefusingStore(tmp_path))),
+    )
+    scripts = {"reporter": reports([2, 1], reply_megabytes=0)}
+    async with running_worker(client, task_queue, scripts):
+        handle = await start_agent(client, task_queue, "reporter", "go")
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    refused, kept = tool_contents(output)
+    assert (
+        refused.startswith("Error: tool fetch_report failed: ") and "the store is full" in refused
+    )
+    assert len(kept) == 1 * MB
+    assert await task_failures(client, handle.id) == []
