@@ -25,7 +25,7 @@ CALL_WORDS = {
 
 async def _state(client: Client, workflow_id: str) -> AgentState:
     handle = client.get_workflow_handle_for(AgentWorkflow.run, workflow_id)
-    return await handle.query(AgentWorkflow.get_state, rpc_timeout=WORKER_TIMEOUT)
+    return await handle.query(AgentWorkflow.get_summary, rpc_timeout=WORKER_TIMEOUT)
 
 
 async def _tree_lines(client: Client, workflow_id: str, depth: int = 0) -> list[str]:

@@ -236,6 +236,10 @@ async def test_a_malformed_conversation_query_is_refused_and_the_run_goes_on(
             "get_conversation", {"start": 0, "end": 10**9}, result_type=ConversationPage
         )
         assert [m["role"] for m in whole.messages][-2:] == ["tool", "assistant"]
+        summary = await handle.query(AgentWorkflow.get_summary)
+        state = await handle.query(AgentWorkflow.get_state)
+        assert summary.messages == [] and state.messages == whole.messages
+        assert summary.turn_calls == state.turn_calls
         decision = ApprovalDecision(tool_call_id=waiting["tool_call"]["id"])
         await handle.signal(AgentWorkflow.approve, decision)
         assert (await handle.result()).end_reason == "completed"

@@ -227,6 +227,12 @@ class MessageHandlers(SubAgentReports):
         passed by reference."""
         return conversation_page(self._state.messages, page)
 
+    @workflow.query(name="get_summary")
+    def get_summary(self) -> AgentState:
+        """This level's state without its messages (`get_conversation` pages through them):
+        small however long the conversation, for `starter.py watch` to poll."""
+        return self._state.model_copy(update={"messages": []})
+
     @workflow.query(name="get_state")
     def get_state(self) -> AgentState:
         """This agent level's state: messages, the current turn's calls and decisions taken."""
