@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
@@ -20,6 +24,8 @@ from plugin import AgentPlugin
 from workflows import AgentWorkflow
 
 RUN_TIMEOUT = timedelta(minutes=2)
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_STOP_SECONDS = 30
 UNHANDLED_COMMAND = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
 T = TypeVar("T")
 
@@ -141,3 +147,30 @@ def one_error_line(err: str) -> str:
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     return lines[0]
+
+
+@contextmanager
+def worker_process(
+    argv: list[str], cwd: Path, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`python worker.py ARGV` in `cwd`, once it polls: the process and its polling log line.
+    It is stopped when the block ends."""
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "worker.py"), *argv],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stderr is not None
+        for line in worker.stderr:  # the worker logs this line once it polls
+            if "worker polling task queue" in line:
+                break
+        else:
+            raise AssertionError(f"the worker exited with {worker.wait()} before polling")
+        yield worker, line
+    finally:
+        worker.terminate()
+        worker.wait(WORKER_STOP_SECONDS)

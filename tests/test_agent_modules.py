@@ -18,7 +18,7 @@ from agent_definitions import (
     agent_module_names,
     load_agent_modules,
 )
-from helpers import one_error_line
+from helpers import one_error_line, worker_process
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -55,26 +55,10 @@ def user_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def user_worker(user_dir: Path, address: str, task_queue: str) -> Iterator[subprocess.Popen]:
     """`python worker.py --agents my_agents` running in the user's folder until the test ends."""
-    worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "worker.py"), "--agents", "my_agents"]
-        + ["--address", address, "--task-queue", task_queue],
-        cwd=user_dir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert worker.stderr is not None
-        for line in worker.stderr:  # the worker logs this line once it polls
-            if "worker polling task queue" in line:
-                assert "for agents refunds" in line
-                break
-        else:
-            pytest.fail(f"the worker exited with {worker.wait()} before polling")
+    argv = ["--agents", "my_agents", "--address", address, "--task-queue", task_queue]
+    with worker_process(argv, user_dir) as (worker, line):
+        assert "for agents refunds" in line
         yield worker
-    finally:
-        worker.terminate()
-        worker.wait(TIMEOUT)
 
 
 async def test_worker_and_starter_run_a_users_module(user_dir, user_worker, address, task_queue):

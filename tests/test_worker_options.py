@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import one_error_line
+from helpers import one_error_line, worker_process
 from worker import build_parser, worker_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,25 +142,10 @@ def test_the_worker_refuses_a_payload_store_it_cannot_use(address, tmp_path):
 
 
 def test_the_worker_runs_with_its_settings(address, task_queue, tmp_path):
-    worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "worker.py"), "--address", address, "--task-queue", task_queue]
-        + ["--max-cached-workflows", "50", "--max-concurrent-activities", "20"],
-        cwd=tmp_path,
-        env={**os.environ, "AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "3"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert worker.stderr is not None
-        for line in worker.stderr:  # the worker logs this line once it polls
-            if "worker polling task queue" in line:
-                break
-        else:
-            pytest.fail(f"the worker exited with {worker.wait()} before polling")
+    argv = ["--address", address, "--task-queue", task_queue]
+    argv += ["--max-cached-workflows", "50", "--max-concurrent-activities", "20"]
+    env = {"AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "3"}
+    with worker_process(argv, tmp_path, env) as (_, line):
         assert line.rstrip().endswith(
             "max_cached_workflows=50, max_concurrent_workflow_tasks=3, max_concurrent_activities=20"
         )
-    finally:
-        worker.terminate()
-        worker.wait(TIMEOUT)
