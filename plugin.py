@@ -31,6 +31,15 @@ PASSTHROUGH_MODULES = {
     "continuations": "pure functions and pydantic models of the continuation format",
     "activities": "activity definitions the workflow schedules; they import openai and httpx2",
     "pydantic": "the data converter's models and validation, also used by the workflow",
+    # Pure helpers of `AgentWorkflow` with no module state: imported once per worker instead of
+    # once per run (0.2 MB and some CPU each time, measured with benchmarks/waiting_agents.py).
+    "workflows._state": "pydantic models of a level's state",
+    "workflows._calls": "pure functions over a reply's tool calls",
+    "workflows._continuation": "pure functions building a level's continuation",
+    "workflows._decisions": "pure functions over decisions and call digests",
+    "workflows._details": "pure functions writing the current details",
+    "workflows._policy_check": "pure functions over suspension policies",
+    "workflows._search_attributes": "search attribute keys and pure functions over them",
 }
 
 
