@@ -27,7 +27,7 @@ from typing import TypedDict, cast
 
 from temporalio.worker import Worker
 
-from activities import MAX_RESULT_ENV
+from activities import max_result_bytes
 from agent_definitions import AgentModuleError, agent_module_names, load_agent_modules
 from connection import add_agents_flag, connect, connect_config, default_task_queue, exit_process
 from plugin import AgentPlugin
@@ -117,11 +117,10 @@ async def main() -> None:
         options = worker_options(args)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
-    limit = os.environ.get(MAX_RESULT_ENV)
-    if limit and not (limit.isdigit() and int(limit) > 0):
-        raise SystemExit(
-            f"error: {MAX_RESULT_ENV} must be a positive number of bytes, not {limit!r}"
-        )
+    try:
+        max_result_bytes()  # checked now, not at the first tool result
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     try:
         loaded = load_agent_modules(agent_module_names(args.agents))
     except AgentModuleError as error:

@@ -1,6 +1,7 @@
 """Activities: every piece of I/O an agent does (model calls and tool calls)."""
 
 from activities._conversation import (
+    CONVERSATION_QUERY,
     ConversationCache,
     ConversationPage,
     ConversationPageInput,
@@ -14,6 +15,7 @@ from activities._scripted_model import Script, ScriptedModelTransport
 from activities._tool_call import ToolCallInput, ToolCallOutput, run_tool
 
 __all__ = [
+    "CONVERSATION_QUERY",
     "ConversationCache",
     "ConversationPage",
     "ConversationPageInput",

@@ -17,6 +17,8 @@ from pydantic import BaseModel, Field
 
 from payloads import JsonDict
 
+# The workflow query `call_model` reads the conversation with.
+CONVERSATION_QUERY = "get_conversation"
 # A page of the `get_conversation` query holds about this much (at least one message).
 PAGE_BYTES = 1024 * 1024
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024

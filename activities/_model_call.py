@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from activities._conversation import (
+    CONVERSATION_QUERY,
     ConversationCache,
     ConversationMismatch,
     ConversationPage,
@@ -33,9 +34,6 @@ from agent_definitions import SCRIPTED_MODEL
 from payloads import JsonDict, ModelSettings, TokenUsage
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
-
-
-CONVERSATION_QUERY = "get_conversation"
 
 
 class ModelCallInput(BaseModel):
@@ -202,20 +200,17 @@ class ModelActivities:
         if input.conversation is None:
             return input.messages
         info = activity.info()
-        workflow = activity.client().get_workflow_handle(
-            info.workflow_id or "", run_id=info.workflow_run_id
-        )
+        workflow_id = info.workflow_id or ""
+        workflow = activity.client().get_workflow_handle(workflow_id, run_id=info.workflow_run_id)
 
         async def fetch(page: ConversationPageInput) -> ConversationPage:
             return await workflow.query(CONVERSATION_QUERY, page, result_type=ConversationPage)
 
         try:
-            return await self._conversations.messages(
-                info.workflow_id or "", input.conversation, fetch
-            )
+            return await self._conversations.messages(workflow_id, input.conversation, fetch)
         except (ConversationMismatch, RPCError, WorkflowQueryFailedError) as error:
             raise ApplicationError(
-                f"cannot read the conversation from workflow {info.workflow_id}: {error}",
+                f"cannot read the conversation from workflow {workflow_id}: {error}",
                 type="ConversationUnavailable",
             ) from None
 

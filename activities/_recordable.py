@@ -17,11 +17,17 @@ MAX_RESULT_ENV = "AGENT_MAX_RESULT_BYTES"
 
 def max_result_bytes() -> int:
     """The largest tool result or model reply a worker accepts: `AGENT_MAX_RESULT_BYTES`,
-    at most (and by default) `MAX_PAYLOAD_BYTES`."""
-    configured = os.environ.get(MAX_RESULT_ENV, "")
-    if configured.isdigit() and int(configured) > 0:
-        return min(int(configured), MAX_PAYLOAD_BYTES)
-    return MAX_PAYLOAD_BYTES
+    at most (and by default) `MAX_PAYLOAD_BYTES`.
+
+    Raises:
+        ValueError: The variable is set but not a positive number of bytes.
+    """
+    configured = os.environ.get(MAX_RESULT_ENV)
+    if not configured:
+        return MAX_PAYLOAD_BYTES
+    if not (configured.isdigit() and int(configured) > 0):
+        raise ValueError(f"{MAX_RESULT_ENV} must be a positive number of bytes, not {configured!r}")
+    return min(int(configured), MAX_PAYLOAD_BYTES)
 
 
 def recordable(output: R, what: str) -> R:

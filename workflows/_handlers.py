@@ -15,7 +15,12 @@ from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from activities import ConversationPage, ConversationPageInput, conversation_page
+from activities import (
+    CONVERSATION_QUERY,
+    ConversationPage,
+    ConversationPageInput,
+    conversation_page,
+)
 from continuations import needs_attention, to_output
 from payloads import (
     ApprovalDecision,
@@ -221,7 +226,7 @@ class MessageHandlers(SubAgentReports):
         """The run's continuation as the format's `approval_required` or `suspended` output."""
         return to_output(self._continuation())
 
-    @workflow.query(name="get_conversation")
+    @workflow.query(name=CONVERSATION_QUERY)
     def get_conversation(self, page: ConversationPageInput) -> ConversationPage:
         """A page of this level's messages: how `call_model` reads the conversation it is
         passed by reference."""
