@@ -16,7 +16,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy payloads.py plugin.py agent_runs.py connection.py worker.py starter.py activities agent_definitions cli continuations examples storage workflows
+	$(BIN)/mypy shared.py plugin.py agent_runs.py connection.py worker.py starter.py activities agent_definitions cli continuations examples storage workflows
 
 # Every benchmark on one dev server; prints the tables and writes benchmarks/results.json.
 bench: $(STAMP) $(PEER_STAMP)

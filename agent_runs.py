@@ -10,14 +10,18 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
-from continuations import (
+from agent_continuations.continuations import (
     ImportedContinuation,
     import_continuation,
     run_output_to_json,
     seal_output,
 )
-from payloads import AgentRunOutput, AgentWorkflowInput, JsonDict, RunOptions
-from workflows import SEARCH_ATTRIBUTE_KEYS, SEARCH_ATTRIBUTE_TYPES, AgentWorkflow
+from agent_continuations.shared import AgentRunOutput, AgentWorkflowInput, JsonDict, RunOptions
+from agent_continuations.workflows import (
+    SEARCH_ATTRIBUTE_KEYS,
+    SEARCH_ATTRIBUTE_TYPES,
+    AgentWorkflow,
+)
 
 # The memo key under which a resumed run records where it came from: whether its file was
 # sealed, whether unsealed files were allowed, who resumed it and from which file.

@@ -10,8 +10,8 @@ import sys
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 
-from agent_definitions import AGENT_MODULES_ENV
-from plugin import AgentPlugin
+from agent_continuations.agent_definitions import AGENT_MODULES_ENV
+from agent_continuations.plugin import AgentPlugin
 
 DEFAULT_TASK_QUEUE = "agent-continuations"
 

@@ -17,29 +17,30 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities import ModelActivities, Script, run_tool
-from storage import payload_storage
-from workflows import AgentWorkflow
+from agent_continuations.activities import ModelActivities, Script, run_tool
+from agent_continuations.storage import payload_storage
+from agent_continuations.workflows import AgentWorkflow
 
 PLUGIN_NAME = "agent-continuations"
 
 # Modules the workflow sandbox takes from the worker's process instead of importing afresh for
 # every run. Each is deterministic to use from workflow code; the reason it must be shared:
+PACKAGE = __name__.rpartition(".")[0]
 PASSTHROUGH_MODULES = {
-    "agent_definitions": "the agent registry: agents registered at start-up must be visible",
-    "payloads": "pydantic models of the workflow's input, output and messages",
-    "continuations": "pure functions and pydantic models of the continuation format",
-    "activities": "activity definitions the workflow schedules; they import openai and httpx2",
+    f"{PACKAGE}.agent_definitions": "agents defined at start-up must be visible",
+    f"{PACKAGE}.shared": "pydantic models of the workflow's input, output and messages",
+    f"{PACKAGE}.continuations": "pure functions and models of the continuation format",
+    f"{PACKAGE}.activities": "activities the workflow schedules; they import openai and httpx2",
     "pydantic": "the data converter's models and validation, also used by the workflow",
     # Pure helpers of `AgentWorkflow` with no module state: imported once per worker instead of
     # once per run (0.2 MB and some CPU each time, measured with benchmarks/waiting_agents.py).
-    "workflows._state": "pydantic models of a level's state",
-    "workflows._calls": "pure functions over a reply's tool calls",
-    "workflows._continuation": "pure functions building a level's continuation",
-    "workflows._decisions": "pure functions over decisions and call digests",
-    "workflows._details": "pure functions writing the current details",
-    "workflows._policy_check": "pure functions over suspension policies",
-    "workflows._search_attributes": "search attribute keys and pure functions over them",
+    f"{PACKAGE}.workflows._state": "pydantic models of a level's state",
+    f"{PACKAGE}.workflows._calls": "pure functions over a reply's tool calls",
+    f"{PACKAGE}.workflows._continuation": "pure functions building a level's continuation",
+    f"{PACKAGE}.workflows._decisions": "pure functions over decisions and call digests",
+    f"{PACKAGE}.workflows._details": "pure functions writing the current details",
+    f"{PACKAGE}.workflows._policy_check": "pure functions over suspension policies",
+    f"{PACKAGE}.workflows._search_attributes": "search attribute keys and pure functions",
 }
 
 

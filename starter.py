@@ -7,8 +7,8 @@ Commands: start, pending, approve, reject, result, export, resume, continue, dem
 
 from __future__ import annotations
 
-from cli import main
-from connection import exit_process
+from agent_continuations.cli import main
+from agent_continuations.connection import exit_process
 
 
 def run_cli() -> None:

@@ -27,11 +27,21 @@ from typing import TypedDict, cast
 
 from temporalio.worker import Worker
 
-from activities import max_result_bytes
-from agent_definitions import AgentModuleError, agent_module_names, load_agent_modules
-from connection import add_agents_flag, connect, connect_config, default_task_queue, exit_process
-from plugin import AgentPlugin
-from storage import PAYLOAD_STORE_ENV, PayloadStoreError, check_payload_store
+from agent_continuations.activities import max_result_bytes
+from agent_continuations.agent_definitions import (
+    AgentModuleError,
+    agent_module_names,
+    load_agent_modules,
+)
+from agent_continuations.connection import (
+    add_agents_flag,
+    connect,
+    connect_config,
+    default_task_queue,
+    exit_process,
+)
+from agent_continuations.plugin import AgentPlugin
+from agent_continuations.storage import PAYLOAD_STORE_ENV, PayloadStoreError, check_payload_store
 
 # `Worker` parameters a flag or environment variable may set, with their least value; unset ones
 # keep the SDK's default. A worker that caches workflows (this one always does) with one

@@ -1,6 +1,6 @@
 """Activities: every piece of I/O an agent does (model calls and tool calls)."""
 
-from activities._conversation import (
+from agent_continuations.activities._conversation import (
     CONVERSATION_QUERY,
     ConversationCache,
     ConversationPage,
@@ -9,10 +9,15 @@ from activities._conversation import (
     DigestChain,
     conversation_page,
 )
-from activities._model_call import ModelActivities, ModelCallInput, ModelCallOutput, provider_error
-from activities._recordable import MAX_RESULT_ENV, max_result_bytes
-from activities._scripted_model import Script, ScriptedModelTransport
-from activities._tool_call import ToolCallInput, ToolCallOutput, run_tool
+from agent_continuations.activities._model_call import (
+    ModelActivities,
+    ModelCallInput,
+    ModelCallOutput,
+    provider_error,
+)
+from agent_continuations.activities._recordable import MAX_RESULT_ENV, max_result_bytes
+from agent_continuations.activities._scripted_model import Script, ScriptedModelTransport
+from agent_continuations.activities._tool_call import ToolCallInput, ToolCallOutput, run_tool
 
 __all__ = [
     "CONVERSATION_QUERY",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from payloads import JsonDict
+from agent_continuations.shared import JsonDict
 
 # The workflow query `call_model` reads the conversation with.
 CONVERSATION_QUERY = "get_conversation"

@@ -17,7 +17,7 @@ from temporalio.client import WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from activities._conversation import (
+from agent_continuations.activities._conversation import (
     CONVERSATION_QUERY,
     ConversationCache,
     ConversationMismatch,
@@ -25,13 +25,17 @@ from activities._conversation import (
     ConversationPageInput,
     ConversationRef,
 )
-from activities._heartbeat import heartbeating
-from activities._recordable import recordable
-from activities._registry import registered_agent
-from activities._scripted_model import AGENT_HEADER, Script, ScriptedModelTransport
-from activities._tracing import traced
-from agent_definitions import SCRIPTED_MODEL
-from payloads import JsonDict, ModelSettings, TokenUsage
+from agent_continuations.activities._heartbeat import heartbeating
+from agent_continuations.activities._recordable import recordable
+from agent_continuations.activities._registry import registered_agent
+from agent_continuations.activities._scripted_model import (
+    AGENT_HEADER,
+    Script,
+    ScriptedModelTransport,
+)
+from agent_continuations.activities._tracing import traced
+from agent_continuations.agent_definitions import SCRIPTED_MODEL
+from agent_continuations.shared import JsonDict, ModelSettings, TokenUsage
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 

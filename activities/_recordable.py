@@ -9,7 +9,7 @@ from typing import TypeVar
 import pydantic
 from temporalio.exceptions import ApplicationError
 
-from payloads import MAX_PAYLOAD_BYTES, size_problem
+from agent_continuations.shared import MAX_PAYLOAD_BYTES, size_problem
 
 R = TypeVar("R", bound=pydantic.BaseModel)
 MAX_RESULT_ENV = "AGENT_MAX_RESULT_BYTES"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from agent_definitions import Agent, UnknownAgentError, get_agent
+from agent_continuations.agent_definitions import Agent, UnknownAgentError, get_agent
 
 
 def registered_agent(name: str) -> Agent:

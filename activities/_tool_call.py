@@ -11,12 +11,12 @@ from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities._heartbeat import heartbeating
-from activities._recordable import recordable
-from activities._registry import registered_agent
-from activities._tracing import traced
-from agent_definitions import ToolCallContext, tool_call_context
-from payloads import JsonDict, validation_problems
+from agent_continuations.activities._heartbeat import heartbeating
+from agent_continuations.activities._recordable import recordable
+from agent_continuations.activities._registry import registered_agent
+from agent_continuations.activities._tracing import traced
+from agent_continuations.agent_definitions import ToolCallContext, tool_call_context
+from agent_continuations.shared import JsonDict, validation_problems
 
 
 class ToolCallInput(pydantic.BaseModel):

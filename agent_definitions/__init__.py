@@ -1,6 +1,6 @@
 """Defining agents and tools, and the registry the worker runs them from."""
 
-from agent_definitions._agent import (
+from agent_continuations.agent_definitions._agent import (
     SCRIPTED_MODEL,
     Agent,
     RejectPolicy,
@@ -10,7 +10,7 @@ from agent_definitions._agent import (
     register,
     registered_agents,
 )
-from agent_definitions._loading import (
+from agent_continuations.agent_definitions._loading import (
     AGENT_MODULES_ENV,
     DEFAULT_AGENT_MODULES,
     AgentModuleError,
@@ -18,7 +18,7 @@ from agent_definitions._loading import (
     agent_module_names,
     load_agent_modules,
 )
-from agent_definitions._suspension import (
+from agent_continuations.agent_definitions._suspension import (
     Budget,
     CustomPolicy,
     EveryNTurns,
@@ -28,8 +28,8 @@ from agent_definitions._suspension import (
     SuspensionPolicy,
     TokenBudget,
 )
-from agent_definitions._tool import ApprovalPredicate, Tool, tool
-from agent_definitions._tool_context import (
+from agent_continuations.agent_definitions._tool import ApprovalPredicate, Tool, tool
+from agent_continuations.agent_definitions._tool_context import (
     NotInToolCallError,
     ToolCallContext,
     current_tool_call,

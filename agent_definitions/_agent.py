@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from agent_definitions._suspension import SuspensionPolicy
-from agent_definitions._tool import Tool
-from payloads import ModelSettings
+from agent_continuations.agent_definitions._suspension import SuspensionPolicy
+from agent_continuations.agent_definitions._tool import Tool
+from agent_continuations.shared import ModelSettings
 
 RejectPolicy = Literal["end", "tell_model"]
 DEFAULT_MAX_TURNS = 50

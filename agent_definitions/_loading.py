@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent_definitions._agent import agents_registered_by, registered_agents
+from agent_continuations.agent_definitions._agent import agents_registered_by, registered_agents
 
 AGENT_MODULES_ENV = "AGENT_MODULES"
-DEFAULT_AGENT_MODULES = ("examples",)
+DEFAULT_AGENT_MODULES = ("agent_continuations.examples",)
 SCRIPTS_ATTRIBUTE = "SCRIPTS"
 
 

@@ -30,14 +30,14 @@ os.environ.setdefault("AGENT_PAYLOAD_STORE", tempfile.mkdtemp(prefix="bench-payl
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
-from agent_runs import export_run, resume_run  # noqa: E402
+from agent_continuations.agent_runs import export_run, resume_run  # noqa: E402
+from agent_continuations.connection import connect  # noqa: E402
+from agent_continuations.continuations import fold_levels  # noqa: E402
+from agent_continuations.plugin import AgentPlugin  # noqa: E402
+from agent_continuations.shared import AgentWorkflowInput, RunOptions  # noqa: E402
+from agent_continuations.workflows import AgentWorkflow  # noqa: E402
 from benchmarks.bench_agents import reads, tree_scripts  # noqa: E402
 from benchmarks.history_bytes import chain_history  # noqa: E402
-from connection import connect  # noqa: E402
-from continuations import fold_levels  # noqa: E402
-from payloads import AgentWorkflowInput, RunOptions  # noqa: E402
-from plugin import AgentPlugin  # noqa: E402
-from workflows import AgentWorkflow  # noqa: E402
 
 RUN_TIMEOUT = timedelta(minutes=10)
 

@@ -25,19 +25,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import openai  # noqa: E402
-from benchmarks.loopback_model import lookup_result  # noqa: E402
 from temporalio import activity  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
-from activities import ModelActivities  # noqa: E402
-from agent_definitions import Agent, register, tool  # noqa: E402
+from agent_continuations.activities import ModelActivities  # noqa: E402
+from agent_continuations.agent_definitions import Agent, register, tool  # noqa: E402
+from agent_continuations.connection import connect  # noqa: E402
+from agent_continuations.plugin import AgentPlugin  # noqa: E402
+from agent_continuations.shared import AgentWorkflowInput, RunOptions  # noqa: E402
+from agent_continuations.workflows import AgentWorkflow  # noqa: E402
 from benchmarks.bare_turns import BareLookupInput, BareModelInput, BareTurns  # noqa: E402
 from benchmarks.history_bytes import chain_history  # noqa: E402
-from connection import connect  # noqa: E402
-from payloads import AgentWorkflowInput, RunOptions  # noqa: E402
-from plugin import AgentPlugin  # noqa: E402
-from workflows import AgentWorkflow  # noqa: E402
+from benchmarks.loopback_model import lookup_result  # noqa: E402
 
 RUN_TIMEOUT = timedelta(minutes=15)
 

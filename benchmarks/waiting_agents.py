@@ -189,8 +189,8 @@ class Result:
 
 
 def agent_side(argv: list[str]) -> Side:
-    from payloads import AgentWorkflowInput
-    from workflows import AgentWorkflow, decision_signal_input
+    from agent_continuations.shared import AgentWorkflowInput
+    from agent_continuations.workflows import AgentWorkflow, decision_signal_input
 
     async def start(client: Client, queue: str, tree_id: str) -> WorkflowHandle:
         return await client.start_workflow(
@@ -440,7 +440,7 @@ async def main() -> None:
         await run_bare_worker(args)
         return
     sys.path.insert(0, str(project_root()))
-    from plugin import AgentPlugin
+    from agent_continuations.plugin import AgentPlugin
 
     client = await Client.connect(args.address, plugins=[AgentPlugin()])
     slots = {

@@ -12,15 +12,21 @@ from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from agent_definitions import UnknownAgentError, get_agent
-from agent_runs import with_search_attributes
-from cli._errors import CliError, report_error
-from cli._format import call_id, format_output, format_pending
-from cli._inbox import pending_everywhere
-from cli._runs import Run, client_for
-from continuations import run_output_to_json
-from payloads import AgentWorkflowInput, DecideInput, ModelSettings, RunOptions, validation_problems
-from workflows import AgentWorkflow
+from agent_continuations.agent_definitions import UnknownAgentError, get_agent
+from agent_continuations.agent_runs import with_search_attributes
+from agent_continuations.cli._errors import CliError, report_error
+from agent_continuations.cli._format import call_id, format_output, format_pending
+from agent_continuations.cli._inbox import pending_everywhere
+from agent_continuations.cli._runs import Run, client_for
+from agent_continuations.continuations import run_output_to_json
+from agent_continuations.shared import (
+    AgentWorkflowInput,
+    DecideInput,
+    ModelSettings,
+    RunOptions,
+    validation_problems,
+)
+from agent_continuations.workflows import AgentWorkflow
 
 # `start` flags for the run's activity timeouts, and the `RunOptions` field each one sets.
 TIMEOUT_FLAGS = {

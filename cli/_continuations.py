@@ -10,11 +10,16 @@ from pathlib import Path
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from agent_runs import ExportError, export_run, start_imported, with_search_attributes
-from cli._commands import default_approver
-from cli._errors import CliError
-from cli._runs import Run, client_for
-from continuations import (
+from agent_continuations.agent_runs import (
+    ExportError,
+    export_run,
+    start_imported,
+    with_search_attributes,
+)
+from agent_continuations.cli._commands import default_approver
+from agent_continuations.cli._errors import CliError
+from agent_continuations.cli._runs import Run, client_for
+from agent_continuations.continuations import (
     SEAL_KEY_ENV,
     ContinuationFormatError,
     ContinuationImportError,
@@ -23,8 +28,8 @@ from continuations import (
     loads_continuation,
     seal_key_from_env,
 )
-from payloads import BudgetInput, ResumeSignalInput, RunOptions
-from workflows import AgentWorkflow
+from agent_continuations.shared import BudgetInput, ResumeSignalInput, RunOptions
+from agent_continuations.workflows import AgentWorkflow
 
 
 def _stderr(line: str) -> None:

@@ -12,16 +12,16 @@ from urllib.parse import quote
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from agent_definitions import DEFAULT_AGENT_MODULES, load_agent_modules
-from cli._commands import default_approver, start_run
-from cli._dev_server import demo_server, ui_url
-from cli._errors import CliError
-from cli._format import call_id, format_output, format_pending
-from cli._runs import connect_client
-from connection import connect_config
-from payloads import AgentRunOutput, DecideInput, JsonDict
-from plugin import AgentPlugin
-from workflows import decision_signal_input
+from agent_continuations.agent_definitions import DEFAULT_AGENT_MODULES, load_agent_modules
+from agent_continuations.cli._commands import default_approver, start_run
+from agent_continuations.cli._dev_server import demo_server, ui_url
+from agent_continuations.cli._errors import CliError
+from agent_continuations.cli._format import call_id, format_output, format_pending
+from agent_continuations.cli._runs import connect_client
+from agent_continuations.connection import connect_config
+from agent_continuations.plugin import AgentPlugin
+from agent_continuations.shared import AgentRunOutput, DecideInput, JsonDict
+from agent_continuations.workflows import decision_signal_input
 
 AGENT = "hr_agent"
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."

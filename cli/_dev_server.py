@@ -12,9 +12,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cli._errors import CliError
-from connection import connect
-from workflows import SEARCH_ATTRIBUTE_TYPES
+from agent_continuations.cli._errors import CliError
+from agent_continuations.connection import connect
+from agent_continuations.workflows import SEARCH_ATTRIBUTE_TYPES
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 REACHABLE_TIMEOUT = 1.5

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from temporalio.client import WorkflowExecution
 
-from payloads import AgentRunOutput, DecisionRecord, JsonDict
-from workflows import AgentSearchValues
+from agent_continuations.shared import AgentRunOutput, DecisionRecord, JsonDict
+from agent_continuations.workflows import AgentSearchValues
 
 
 def call_path(entry: JsonDict) -> str:

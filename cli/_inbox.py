@@ -11,12 +11,12 @@ from datetime import timedelta
 from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
-from agent_runs import create_search_attributes_command
-from cli._errors import CliError
-from cli._format import format_inbox, format_run_list, inbox_entry, listed_run
-from cli._runs import client_for
-from payloads import JsonDict
-from workflows import AgentWorkflow
+from agent_continuations.agent_runs import create_search_attributes_command
+from agent_continuations.cli._errors import CliError
+from agent_continuations.cli._format import format_inbox, format_run_list, inbox_entry, listed_run
+from agent_continuations.cli._runs import client_for
+from agent_continuations.shared import JsonDict
+from agent_continuations.workflows import AgentWorkflow
 
 AWAITING = 'AgentStatus = "awaiting_approval" AND ExecutionStatus = "Running"'
 

@@ -10,10 +10,14 @@ from collections.abc import Sequence
 
 from temporalio.exceptions import TemporalError
 
-from agent_definitions import AgentModuleError, agent_module_names, load_agent_modules
-from cli._errors import CliError, report_error
-from cli._parser import build_parser
-from storage import PAYLOAD_STORE_ENV, PayloadStoreError
+from agent_continuations.agent_definitions import (
+    AgentModuleError,
+    agent_module_names,
+    load_agent_modules,
+)
+from agent_continuations.cli._errors import CliError, report_error
+from agent_continuations.cli._parser import build_parser
+from agent_continuations.storage import PAYLOAD_STORE_ENV, PayloadStoreError
 
 
 async def amain(argv: Sequence[str] | None = None) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from cli import _commands, _continuations, _demo, _inbox, _watch
-from connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
-from payloads import MAX_SECONDS, ModelSettings, RunOptions
-from workflows import AGENT_STATUSES
+from agent_continuations.cli import _commands, _continuations, _demo, _inbox, _watch
+from agent_continuations.connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
+from agent_continuations.shared import MAX_SECONDS, ModelSettings, RunOptions
+from agent_continuations.workflows import AGENT_STATUSES
 
 
 def _connection_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:

@@ -21,11 +21,11 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli._errors import CliError
-from connection import connect, connect_config
-from payloads import AgentRunOutput, DecideInput, JsonDict
-from plugin import AgentPlugin
-from workflows import AgentWorkflow
+from agent_continuations.cli._errors import CliError
+from agent_continuations.connection import connect, connect_config
+from agent_continuations.plugin import AgentPlugin
+from agent_continuations.shared import AgentRunOutput, DecideInput, JsonDict
+from agent_continuations.workflows import AgentWorkflow
 
 # A query or update waits for a worker to answer; without one it would hang until the RPC's
 # own deadline, so give up after this long and say why. Longer than the 10 s the server keeps

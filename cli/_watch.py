@@ -8,9 +8,9 @@ from typing import Any
 
 from temporalio.client import Client
 
-from cli._format import format_output, format_pending
-from cli._runs import WORKER_TIMEOUT, Run, client_for
-from workflows import AgentState, AgentWorkflow, ToolCallState
+from agent_continuations.cli._format import format_output, format_pending
+from agent_continuations.cli._runs import WORKER_TIMEOUT, Run, client_for
+from agent_continuations.workflows import AgentState, AgentWorkflow, ToolCallState
 
 CALL_WORDS = {
     "pending": "starting",

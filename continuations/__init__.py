@@ -1,7 +1,10 @@
 """The portable continuation format: its models, export, import and sealing."""
 
-from continuations._errors import ContinuationFormatError, ContinuationImportError
-from continuations._tree import (
+from agent_continuations.continuations._errors import (
+    ContinuationFormatError,
+    ContinuationImportError,
+)
+from agent_continuations.continuations._tree import (
     Level,
     calls_by_path,
     find_waiting_call,
@@ -11,9 +14,9 @@ from continuations._tree import (
     tool_message,
     waiting_calls,
 )
-from continuations._values import loads_continuation
-from continuations.export import run_output_to_json, to_output
-from continuations.format import (
+from agent_continuations.continuations._values import loads_continuation
+from agent_continuations.continuations.export import run_output_to_json, to_output
+from agent_continuations.continuations.format import (
     FORMAT_VERSION,
     AgentOutput,
     ApprovalInfoEntry,
@@ -32,8 +35,8 @@ from continuations.format import (
     dump_agent_output,
     parse_agent_output,
 )
-from continuations.importing import ImportedContinuation, import_continuation
-from continuations.seal import (
+from agent_continuations.continuations.importing import ImportedContinuation, import_continuation
+from agent_continuations.continuations.seal import (
     SEAL_KEY_ENV,
     SealError,
     SealStatus,

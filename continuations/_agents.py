@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from agent_definitions import Agent, UnknownAgentError, get_agent, registered_agents
-from continuations._checks import call_arguments, where
-from continuations._errors import ContinuationImportError
-from continuations._tree import Level
-from continuations.format import agent_path_key
-from payloads import JsonDict
+from agent_continuations.agent_definitions import (
+    Agent,
+    UnknownAgentError,
+    get_agent,
+    registered_agents,
+)
+from agent_continuations.continuations._checks import call_arguments, where
+from agent_continuations.continuations._errors import ContinuationImportError
+from agent_continuations.continuations._tree import Level
+from agent_continuations.continuations.format import agent_path_key
+from agent_continuations.shared import JsonDict
 
 
 def _called_names(level: JsonDict) -> set[str]:

@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from continuations._errors import ContinuationFormatError
-from continuations._tree import Level, calls_by_path
-from payloads import JsonDict
+from agent_continuations.continuations._errors import ContinuationFormatError
+from agent_continuations.continuations._tree import Level, calls_by_path
+from agent_continuations.shared import JsonDict
 
 Decisions = dict[tuple[str, ...], bool | None]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from payloads import JsonDict
+from agent_continuations.shared import JsonDict
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ import json
 import math
 from typing import Any
 
-from continuations._errors import ContinuationFormatError
-from continuations.format import json_path
+from agent_continuations.continuations._errors import ContinuationFormatError
+from agent_continuations.continuations.format import json_path
 
 # Deeper than any real tree (each sub-agent level adds three) and far below the depth at which
 # pydantic's serializer and Python's recursion give up.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from continuations._tree import Level, flatten_approval_info, fold_levels
-from continuations.format import FORMAT_VERSION, agent_path_key
-from payloads import AgentRunOutput, JsonDict, TokenUsage
+from agent_continuations.continuations._tree import Level, flatten_approval_info, fold_levels
+from agent_continuations.continuations.format import FORMAT_VERSION, agent_path_key
+from agent_continuations.shared import AgentRunOutput, JsonDict, TokenUsage
 
 # Keys the runtime keeps on each level; in the file they travel as top-level keys instead.
 RUNTIME_KEYS = ("agent", "suspend_list", "decisions", "usage")

@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from continuations._errors import ContinuationFormatError
-from payloads import DecisionRecord, JsonDict
+from agent_continuations.continuations._errors import ContinuationFormatError
+from agent_continuations.shared import DecisionRecord, JsonDict
 
 FORMAT_VERSION = "1"
 SEAL_ALGORITHM = "HMAC-SHA256"

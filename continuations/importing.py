@@ -15,15 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent_definitions import Agent
-from continuations._agents import level_agent, needs_approval, root_agent
-from continuations._checks import Decisions, approval_decisions, check_level
-from continuations._errors import ContinuationFormatError, ContinuationImportError
-from continuations._tree import Level, fold_levels
-from continuations._values import check_values
-from continuations.format import dump_agent_output, parse_agent_output
-from continuations.seal import SealError, SealStatus, verify_seal
-from payloads import ImportedDecision, JsonDict, ResumeCall, ResumePoint
+from agent_continuations.agent_definitions import Agent
+from agent_continuations.continuations._agents import level_agent, needs_approval, root_agent
+from agent_continuations.continuations._checks import Decisions, approval_decisions, check_level
+from agent_continuations.continuations._errors import (
+    ContinuationFormatError,
+    ContinuationImportError,
+)
+from agent_continuations.continuations._tree import Level, fold_levels
+from agent_continuations.continuations._values import check_values
+from agent_continuations.continuations.format import dump_agent_output, parse_agent_output
+from agent_continuations.continuations.seal import SealError, SealStatus, verify_seal
+from agent_continuations.shared import ImportedDecision, JsonDict, ResumeCall, ResumePoint
 
 IMPORT_REASON = "decided in the imported continuation"
 

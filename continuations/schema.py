@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from continuations.format import AGENT_OUTPUT_ADAPTER
-from payloads import JsonDict
+from agent_continuations.continuations.format import AGENT_OUTPUT_ADAPTER
+from agent_continuations.shared import JsonDict
 
 SCHEMA_PATH = Path(__file__).with_name("continuation-format.schema.json")
 

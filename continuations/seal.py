@@ -21,9 +21,9 @@ import os
 from enum import StrEnum
 from typing import Any
 
-from continuations._tree import Level, fold_levels
-from continuations.format import SEAL_ALGORITHM
-from payloads import JsonDict
+from agent_continuations.continuations._tree import Level, fold_levels
+from agent_continuations.continuations.format import SEAL_ALGORITHM
+from agent_continuations.shared import JsonDict
 
 SEAL_KEY_ENV = "CONTINUATION_SEAL_KEY"
 

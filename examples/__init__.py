@@ -3,7 +3,7 @@
 `SCRIPTS` holds the replies of the offline `scripted` model for each example agent.
 """
 
-from examples.onboarding import ONBOARDING_SCRIPTS as SCRIPTS
-from examples.onboarding import account_agent, hr_agent
+from agent_continuations.examples.onboarding import ONBOARDING_SCRIPTS as SCRIPTS
+from agent_continuations.examples.onboarding import account_agent, hr_agent
 
 __all__ = ["SCRIPTS", "account_agent", "hr_agent"]

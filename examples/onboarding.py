@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
 
 
 @tool

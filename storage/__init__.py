@@ -5,7 +5,7 @@ carried over continue-as-new, a continuation) are kept by a `StorageDriver` and 
 history as a reference: a local directory by default, PostgreSQL for several machines.
 """
 
-from storage._config import (
+from agent_continuations.storage._config import (
     PAYLOAD_STORE_ENV,
     PAYLOAD_THRESHOLD_BYTES,
     check_payload_store,
@@ -13,9 +13,9 @@ from storage._config import (
     payload_driver,
     payload_storage,
 )
-from storage._errors import PayloadStoreError
-from storage._local import LocalStorageDriver
-from storage._postgres import PostgresStorageDriver
+from agent_continuations.storage._errors import PayloadStoreError
+from agent_continuations.storage._local import LocalStorageDriver
+from agent_continuations.storage._postgres import PostgresStorageDriver
 
 __all__ = [
     "PAYLOAD_STORE_ENV",

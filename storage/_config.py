@@ -13,9 +13,9 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
-from storage._errors import PayloadStoreError
-from storage._local import LocalStorageDriver
-from storage._postgres import PostgresStorageDriver
+from agent_continuations.storage._errors import PayloadStoreError
+from agent_continuations.storage._local import LocalStorageDriver
+from agent_continuations.storage._postgres import PostgresStorageDriver
 
 PAYLOAD_STORE_ENV = "AGENT_PAYLOAD_STORE"
 # Payloads from this size on are kept in the store, with a reference in history. Small enough

@@ -18,7 +18,7 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
-from storage._errors import PayloadStoreError
+from agent_continuations.storage._errors import PayloadStoreError
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 

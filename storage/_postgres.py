@@ -21,8 +21,8 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
-from storage._errors import PayloadStoreError
-from storage._local import checked_key, parsed_payload, payload_key
+from agent_continuations.storage._errors import PayloadStoreError
+from agent_continuations.storage._local import checked_key, parsed_payload, payload_key
 
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 # A worker stores and retrieves a handful of payloads at a time; a few connections serve it.

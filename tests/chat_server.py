@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from activities import ModelActivities
+from agent_continuations.activities import ModelActivities
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 

@@ -16,10 +16,10 @@ import pytest_asyncio
 from hypothesis import settings
 from temporalio.testing import WorkflowEnvironment
 
-from cli import amain
-from plugin import agent_data_converter
-from storage import PAYLOAD_STORE_ENV
-from workflows import SEARCH_ATTRIBUTE_KEYS
+from agent_continuations.cli import amain
+from agent_continuations.plugin import agent_data_converter
+from agent_continuations.storage import PAYLOAD_STORE_ENV
+from agent_continuations.workflows import SEARCH_ATTRIBUTE_KEYS
 
 CLI_TIMEOUT = 60
 
@@ -29,8 +29,6 @@ settings.register_profile("suite", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 # The session's payload store: the clients here and the worker and starter processes that
 # tests start (they inherit the environment) share it, as a deployment's processes do.
 os.environ[PAYLOAD_STORE_ENV] = tempfile.mkdtemp(prefix="agent-payloads-")

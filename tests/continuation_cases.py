@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agent_definitions import Agent, register
-from examples import SCRIPTS as EXAMPLE_SCRIPTS
-from examples import hr_agent
+from agent_continuations.agent_definitions import Agent, register
+from agent_continuations.examples import SCRIPTS as EXAMPLE_SCRIPTS
+from agent_continuations.examples import hr_agent
 
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
 

@@ -11,7 +11,7 @@ import json
 import os
 import time
 
-from agent_definitions import Agent, current_tool_call, register, tool
+from agent_continuations.agent_definitions import Agent, current_tool_call, register, tool
 
 LEDGER_ENV = "CRASH_LEDGER"
 CHAT_MODEL = "crash-model"  # not `scripted`: served by the test's chat server

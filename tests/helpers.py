@@ -17,11 +17,11 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-import examples
-from activities import ModelActivities, Script
-from payloads import AgentRunOutput, AgentWorkflowInput, RunOptions
-from plugin import AgentPlugin
-from workflows import AgentWorkflow
+from agent_continuations import examples
+from agent_continuations.activities import ModelActivities, Script
+from agent_continuations.plugin import AgentPlugin
+from agent_continuations.shared import AgentRunOutput, AgentWorkflowInput, RunOptions
+from agent_continuations.workflows import AgentWorkflow
 
 RUN_TIMEOUT = timedelta(minutes=2)
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,9 +20,9 @@ from typing import Any
 
 from openai.types.chat import ChatCompletionMessage
 
-from agent_definitions import Agent, Tool
-from continuations import flatten_approval_info, tool_message
-from payloads import JsonDict
+from agent_continuations.agent_definitions import Agent, Tool
+from agent_continuations.continuations import flatten_approval_info, tool_message
+from agent_continuations.shared import JsonDict
 
 Model = Callable[[list[JsonDict]], JsonDict]
 SuspendCondition = Callable[[], bool]

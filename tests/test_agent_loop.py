@@ -6,7 +6,7 @@ import asyncio
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
 from helpers import running_worker, start_agent, tool_call, tool_results
 
 both_started = asyncio.Event()

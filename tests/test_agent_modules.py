@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_definitions import (
+from agent_continuations.agent_definitions import (
     AGENT_MODULES_ENV,
     AgentModuleError,
     agent_module_names,
@@ -122,15 +122,15 @@ def test_a_bad_agent_module_is_one_line_and_a_failure(
 
 def test_module_names_come_from_flags_then_the_environment_then_the_examples(monkeypatch):
     monkeypatch.delenv(AGENT_MODULES_ENV, raising=False)
-    assert agent_module_names(None) == ["examples"]
+    assert agent_module_names(None) == ["agent_continuations.examples"]
     monkeypatch.setenv(AGENT_MODULES_ENV, "shop.agents, billing ,,shop.agents")
     assert agent_module_names(None) == ["shop.agents", "billing"]
     assert agent_module_names(["mine", "a,b"]) == ["mine", "a", "b"]
 
 
 def test_loading_a_module_again_still_counts_its_agents():
-    first = load_agent_modules(["examples"])
-    again = load_agent_modules(["examples"])
+    first = load_agent_modules(["agent_continuations.examples"])
+    again = load_agent_modules(["agent_continuations.examples"])
     assert first.agents == again.agents == ["account_agent", "hr_agent"]
     assert set(again.scripts) == {"account_agent", "hr_agent"}
     with pytest.raises(AgentModuleError, match="registers no agent"):

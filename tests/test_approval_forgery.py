@@ -11,7 +11,9 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import AgentWorkflowInput, ApprovalDecision, DecideInput
+from agent_continuations.workflows import AgentWorkflow
 from helpers import (
     running_worker,
     start_agent,
@@ -20,8 +22,6 @@ from helpers import (
     tool_results,
     wait_for_pending,
 )
-from payloads import AgentWorkflowInput, ApprovalDecision, DecideInput
-from workflows import AgentWorkflow
 
 
 @tool(needs_approval=True, editable=False)

@@ -7,7 +7,9 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
 from helpers import (
     query_until,
     running_worker,
@@ -16,8 +18,6 @@ from helpers import (
     tool_results,
     wait_for_pending,
 )
-from payloads import ApprovalDecision
-from workflows import AgentWorkflow
 
 
 @tool(needs_approval=lambda args: args["amount"] > 10000)

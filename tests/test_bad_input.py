@@ -6,10 +6,10 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import DecideInput
+from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
-from payloads import DecideInput
-from workflows import AgentWorkflow
 
 
 @tool(needs_approval=True)

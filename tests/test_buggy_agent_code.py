@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, CustomPolicy, register, tool
+from agent_continuations.agent_definitions import Agent, CustomPolicy, register, tool
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
 from helpers import (
     query_until,
     running_worker,
@@ -18,8 +20,6 @@ from helpers import (
     tool_results,
     wait_for_pending,
 )
-from payloads import ApprovalDecision
-from workflows import AgentWorkflow
 
 
 def broken_predicate(arguments: Any) -> bool:

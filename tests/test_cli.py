@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from cli import amain
+from agent_continuations.cli import amain
 from helpers import one_error_line, running_worker, start_agent, wait_for_pending
 from test_example_agents import PROMPT
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from agent_runs import IMPORT_MEMO
+from agent_continuations.agent_runs import IMPORT_MEMO
 from helpers import one_error_line, running_worker, wait_for_pending
 from test_example_agents import PROMPT
 

@@ -8,7 +8,7 @@ import shlex
 from typing import Any
 
 import test_suspension
-from cli import amain
+from agent_continuations.cli import amain
 from continuation_cases import DIRECTOR_PROMPT
 from continuation_cases import SCRIPTS as DIRECTOR_SCRIPTS
 from helpers import one_error_line, running_worker

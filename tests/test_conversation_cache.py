@@ -6,8 +6,17 @@ from typing import Any
 
 import pytest
 
-from activities import ConversationCache, ConversationPage, ConversationPageInput, DigestChain
-from activities._conversation import PAGE_BYTES, ConversationMismatch, conversation_page
+from agent_continuations.activities import (
+    ConversationCache,
+    ConversationPage,
+    ConversationPageInput,
+    DigestChain,
+)
+from agent_continuations.activities._conversation import (
+    PAGE_BYTES,
+    ConversationMismatch,
+    conversation_page,
+)
 
 
 class Workflow:

@@ -30,11 +30,11 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
+from agent_continuations.shared import ApprovalDecision, RunOptions
+from agent_continuations.workflows import AgentWorkflow
 from chat_server import ChatServer, Completion, Reply
 from crash_agents import LEDGER_ENV
 from helpers import start_agent, tool_results, wait_for_pending
-from payloads import ApprovalDecision, RunOptions
-from workflows import AgentWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENTS_MODULE = Path(__file__).with_name("crash_agents.py")

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from cli import amain
-from cli._demo import run_demo, signal_hints
+from agent_continuations.cli import amain
+from agent_continuations.cli._demo import run_demo, signal_hints
+from agent_continuations.workflows import AgentWorkflow, decision_signal_input
+from agent_continuations.workflows._decisions import call_digest
 from helpers import running_worker
-from workflows import AgentWorkflow, decision_signal_input
-from workflows._decisions import call_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60

@@ -5,9 +5,9 @@ from __future__ import annotations
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
-from payloads import ApprovalDecision
-from workflows import AgentWorkflow
 
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
 

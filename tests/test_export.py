@@ -8,13 +8,13 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_runs import export_run, resume_run
+from agent_continuations.agent_runs import export_run, resume_run
+from agent_continuations.continuations import parse_agent_output
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
 from continuation_cases import DIRECTOR_PROMPT, SCRIPTS, director_agent
-from continuations import parse_agent_output
 from helpers import running_worker, start_agent, wait_for_pending
-from payloads import ApprovalDecision
 from prototype_agent import from_definition
-from workflows import AgentWorkflow
 
 GOLDEN = Path(__file__).parent / "golden"
 OUR_KEYS = ("format_version", "agents", "decisions", "usage")

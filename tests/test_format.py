@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from continuations import flatten_approval_info
-from continuations.format import (
+from agent_continuations.continuations import flatten_approval_info
+from agent_continuations.continuations.format import (
     ApprovalRequiredOutput,
     CompletedOutput,
     Continuation,
@@ -23,10 +23,10 @@ from continuations.format import (
     dump_agent_output,
     parse_agent_output,
 )
-from continuations.schema import SCHEMA_PATH, build_schema, render_schema
-from payloads import DecisionRecord
-from workflows import AgentState, ToolCallState
-from workflows._continuation import build_continuation
+from agent_continuations.continuations.schema import SCHEMA_PATH, build_schema, render_schema
+from agent_continuations.shared import DecisionRecord
+from agent_continuations.workflows import AgentState, ToolCallState
+from agent_continuations.workflows._continuation import build_continuation
 
 GOLDEN = Path(__file__).parent / "golden"
 

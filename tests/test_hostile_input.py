@@ -15,8 +15,15 @@ from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities import MAX_RESULT_ENV, ModelActivities, ModelCallInput, ModelCallOutput
-from agent_definitions import Agent, register, tool
+from agent_continuations.activities import (
+    MAX_RESULT_ENV,
+    ModelActivities,
+    ModelCallInput,
+    ModelCallOutput,
+)
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import ApprovalDecision, RunOptions
+from agent_continuations.workflows import AgentWorkflow
 from chat_server import ChatServer, Completion, RawMessage
 from helpers import (
     running_worker,
@@ -26,8 +33,6 @@ from helpers import (
     tool_results,
     wait_for_pending,
 )
-from payloads import ApprovalDecision, RunOptions
-from workflows import AgentWorkflow
 
 MODEL = "test-model"
 FUZZ = settings(

@@ -12,20 +12,20 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from agent_runs import IMPORT_MEMO, export_run, resume_run
-from continuation_cases import DIRECTOR_PROMPT, SCRIPTS
-from continuations import (
+from agent_continuations.agent_runs import IMPORT_MEMO, export_run, resume_run
+from agent_continuations.continuations import (
     ContinuationImportError,
     SealStatus,
     import_continuation,
     seal_output,
 )
-from examples import SCRIPTS as EXAMPLE_SCRIPTS
-from examples import account_agent
+from agent_continuations.examples import SCRIPTS as EXAMPLE_SCRIPTS
+from agent_continuations.examples import account_agent
+from agent_continuations.shared import AgentRunOutput, ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
+from continuation_cases import DIRECTOR_PROMPT, SCRIPTS
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
-from payloads import AgentRunOutput, ApprovalDecision
 from prototype_agent import from_definition
-from workflows import AgentWorkflow
 
 GOLDEN = Path(__file__).parent / "golden"
 ACCOUNT_DONE = "Account stzhang was created and authorized at security level 2."

@@ -12,7 +12,7 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
-from storage import LocalStorageDriver, PayloadStoreError, payload_driver
+from agent_continuations.storage import LocalStorageDriver, PayloadStoreError, payload_driver
 
 STORE = StorageDriverStoreContext()
 RETRIEVE = StorageDriverRetrieveContext()

@@ -14,20 +14,20 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.converter import StorageDriverClaim, StorageDriverStoreContext
 from temporalio.testing import WorkflowEnvironment
 
-from activities import ConversationCache, ConversationPage, ModelActivities
-from agent_definitions import Agent, register, tool
-from benchmarks.history_bytes import chain_history
-from helpers import one_error_line, running_worker, start_agent, task_failures, wait_for_pending
-from payloads import AgentRunOutput, ApprovalDecision, RunOptions
-from plugin import agent_data_converter
-from storage import (
+from agent_continuations.activities import ConversationCache, ConversationPage, ModelActivities
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.plugin import agent_data_converter
+from agent_continuations.shared import AgentRunOutput, ApprovalDecision, RunOptions
+from agent_continuations.storage import (
     PAYLOAD_STORE_ENV,
     LocalStorageDriver,
     PayloadStoreError,
     PostgresStorageDriver,
     payload_storage,
 )
-from workflows import AgentWorkflow
+from agent_continuations.workflows import AgentWorkflow
+from benchmarks.history_bytes import chain_history
+from helpers import one_error_line, running_worker, start_agent, task_failures, wait_for_pending
 
 KB = 1000
 MB = 1000 * 1000

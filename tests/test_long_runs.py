@@ -8,9 +8,9 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import RunOptions
 from helpers import running_worker, start_agent
-from payloads import RunOptions
 
 TURNS = 500
 HISTORY_LIMIT = 1000

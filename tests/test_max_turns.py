@@ -6,10 +6,10 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import BudgetInput, ResumeSignalInput, RunOptions
+from agent_continuations.workflows import AgentWorkflow
 from helpers import query_until, running_worker, start_agent
-from payloads import BudgetInput, ResumeSignalInput, RunOptions
-from workflows import AgentWorkflow
 
 
 @tool

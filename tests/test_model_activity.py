@@ -11,8 +11,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import ModelActivities, ModelCallInput
-from agent_definitions import Agent, register, tool
+from agent_continuations.activities import ModelActivities, ModelCallInput
+from agent_continuations.agent_definitions import Agent, register, tool
 from chat_server import ChatServer, Completion, HttpError
 
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities import ModelActivities, ModelCallInput
-from agent_definitions import Agent, register, tool
+from agent_continuations.activities import ModelActivities, ModelCallInput
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import ModelSettings, RunOptions
+from agent_continuations.workflows import AgentWorkflow
 from chat_server import ChatServer, Completion
 from helpers import running_worker, start_agent
-from payloads import ModelSettings, RunOptions
-from workflows import AgentWorkflow
 
 MODEL = "test-model"
 SETTING_KEYS = ("temperature", "top_p", "max_tokens", "tool_choice", "seed", "stop")

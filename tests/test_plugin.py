@@ -15,12 +15,12 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.plugin import PASSTHROUGH_MODULES, AgentPlugin, agent_data_converter
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.storage import LocalStorageDriver, payload_storage
+from agent_continuations.workflows import AgentWorkflow
 from helpers import start_agent, tool_call, wait_for_pending
-from payloads import ApprovalDecision
-from plugin import PASSTHROUGH_MODULES, AgentPlugin, agent_data_converter
-from storage import LocalStorageDriver, payload_storage
-from workflows import AgentWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,16 +91,20 @@ def test_the_converter_keeps_a_client_s_own_external_storage(tmp_path: Path):
 
 def test_the_passthrough_list_says_why_for_each_module():
     assert all(reason.strip() for reason in PASSTHROUGH_MODULES.values())
-    assert set(PASSTHROUGH_MODULES) >= {"agent_definitions", "payloads", "pydantic"}
+    assert set(PASSTHROUGH_MODULES) >= {
+        "agent_continuations.agent_definitions",
+        "agent_continuations.shared",
+        "pydantic",
+    }
 
 
 def test_importing_the_library_registers_no_agent():
     # A fresh interpreter: this test process has imported the examples already.
     code = textwrap.dedent(
         """
-        import activities, agent_runs, cli, connection, continuations, payloads, plugin
-        import starter, worker, workflows
-        from agent_definitions import registered_agents
+        from agent_continuations import activities, agent_runs, cli, connection, continuations
+        from agent_continuations import plugin, shared, starter, worker, workflows
+        from agent_continuations.agent_definitions import registered_agents
         print(registered_agents())
         """
     )

@@ -25,8 +25,8 @@ from temporalio.converter import (
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from agent_continuations.storage import PayloadStoreError, PostgresStorageDriver
 from blob_workflow import BlobInput, BlobWorkflow, make_blob
-from storage import PayloadStoreError, PostgresStorageDriver
 
 FIVE_MB = 5 * 1024 * 1024
 STORE = StorageDriverStoreContext()

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from agent_definitions import Agent
-from continuations.format import dump_agent_output, parse_agent_output
-from examples import SCRIPTS as EXAMPLE_SCRIPTS
-from examples import account_agent, hr_agent
+from agent_continuations.agent_definitions import Agent
+from agent_continuations.continuations.format import dump_agent_output, parse_agent_output
+from agent_continuations.examples import SCRIPTS as EXAMPLE_SCRIPTS
+from agent_continuations.examples import account_agent, hr_agent
 from prototype_agent import PrototypeAgent, SuspendCondition, from_definition
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from activities import ModelActivities, ModelCallInput
-from agent_definitions import Agent, register, tool
+from agent_continuations.activities import ModelActivities, ModelCallInput
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import JsonDict, ModelSettings
+from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker
-from payloads import JsonDict, ModelSettings
-from workflows import AgentWorkflow
 
 pytestmark = pytest.mark.real_model
 MODEL = "smollm2"

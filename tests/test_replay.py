@@ -10,8 +10,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-import examples  # noqa: F401  (registers the agents the histories ran)
-from plugin import AgentPlugin
+from agent_continuations import examples  # noqa: F401  (registers the agents the histories ran)
+from agent_continuations.plugin import AgentPlugin
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 

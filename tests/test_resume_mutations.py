@@ -22,10 +22,10 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesResponse
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 import continuation_cases  # noqa: F401  (registers the three-level golden's director_agent)
-from cli import _continuations, amain
-from cli._errors import CliError
-from continuations import SEAL_KEY_ENV, seal_output
-from workflows import SEARCH_ATTRIBUTE_KEYS
+from agent_continuations.cli import _continuations, amain
+from agent_continuations.cli._errors import CliError
+from agent_continuations.continuations import SEAL_KEY_ENV, seal_output
+from agent_continuations.workflows import SEARCH_ATTRIBUTE_KEYS
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDENS = {path.name: json.loads(path.read_text()) for path in sorted(GOLDEN.glob("*.json"))}

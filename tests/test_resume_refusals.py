@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from cli import amain
-from continuations import SEAL_KEY_ENV, seal_output
+from agent_continuations.cli import amain
+from agent_continuations.continuations import SEAL_KEY_ENV, seal_output
 from helpers import one_error_line
 
 GOLDEN = Path(__file__).parent / "golden"

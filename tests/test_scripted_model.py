@@ -12,9 +12,14 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import ModelActivities, ModelCallInput, Script, ScriptedModelTransport
-from activities._scripted_model import AGENT_HEADER
-from agent_definitions import SCRIPTED_MODEL, Agent, register
+from agent_continuations.activities import (
+    ModelActivities,
+    ModelCallInput,
+    Script,
+    ScriptedModelTransport,
+)
+from agent_continuations.activities._scripted_model import AGENT_HEADER
+from agent_continuations.agent_definitions import SCRIPTED_MODEL, Agent, register
 from helpers import tool_call
 
 AGENT = Agent(name="scripted-model-test", instructions="Follow the script.")

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from continuations.format import parse_agent_output
-from continuations.seal import (
+from agent_continuations.continuations.format import parse_agent_output
+from agent_continuations.continuations.seal import (
     SEAL_KEY_ENV,
     SealError,
     SealStatus,

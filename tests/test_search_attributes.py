@@ -14,13 +14,13 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 import test_suspension  # noqa: F401  (registers the agents that suspend)
-from agent_runs import resume_run, with_search_attributes
+from agent_continuations.agent_runs import resume_run, with_search_attributes
+from agent_continuations.shared import ApprovalDecision, ResumeSignalInput, RunOptions
+from agent_continuations.workflows import AgentSearchValues, AgentWorkflow
 from helpers import running_worker, start_agent, task_failures, wait_for_pending
-from payloads import ApprovalDecision, ResumeSignalInput, RunOptions
 from test_example_agents import PROMPT
 from test_import import SCRIPTS as IMPORT_SCRIPTS
 from test_import import decided
-from workflows import AgentSearchValues, AgentWorkflow
 
 KEPT = RunOptions(search_attributes=True)
 GOLDEN = Path(__file__).parent / "golden"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.shared import ApprovalDecision, DecideInput
+from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
-from payloads import ApprovalDecision, DecideInput
-from workflows import AgentWorkflow
 
 
 @tool(needs_approval=True)

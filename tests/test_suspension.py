@@ -10,9 +10,22 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, CustomPolicy, EveryNTurns, MaxDuration, register, tool
-from agent_runs import export_run, resume_run
-from continuations import ContinuationImportError, SealStatus, import_continuation
+from agent_continuations.agent_definitions import (
+    Agent,
+    CustomPolicy,
+    EveryNTurns,
+    MaxDuration,
+    register,
+    tool,
+)
+from agent_continuations.agent_runs import export_run, resume_run
+from agent_continuations.continuations import (
+    ContinuationImportError,
+    SealStatus,
+    import_continuation,
+)
+from agent_continuations.shared import ApprovalDecision, ResumeSignalInput, RunOptions
+from agent_continuations.workflows import AgentWorkflow
 from helpers import (
     query_until,
     running_worker,
@@ -21,8 +34,6 @@ from helpers import (
     tool_results,
     wait_for_pending,
 )
-from payloads import ApprovalDecision, ResumeSignalInput, RunOptions
-from workflows import AgentWorkflow
 
 
 @tool(needs_approval=True)

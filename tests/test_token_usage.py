@@ -5,12 +5,12 @@ from __future__ import annotations
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
-from agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.continuations import parse_agent_output, run_output_to_json
+from agent_continuations.shared import TokenUsage
+from agent_continuations.workflows import AgentWorkflow
 from chat_server import ChatServer, Completion
-from continuations import parse_agent_output, run_output_to_json
 from helpers import running_worker, start_agent, wait_for_pending
-from payloads import TokenUsage
-from workflows import AgentWorkflow
 
 MODEL = "test-model"
 

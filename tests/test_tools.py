@@ -14,8 +14,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import ToolCallInput, run_tool
-from agent_definitions import (
+from agent_continuations.activities import ToolCallInput, run_tool
+from agent_continuations.agent_definitions import (
     Agent,
     NotInToolCallError,
     ToolCallContext,

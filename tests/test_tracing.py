@@ -12,12 +12,12 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import OpenTelemetryPlugin, create_tracer_provider
 from temporalio.worker import Worker
 
-import examples
+from agent_continuations import examples
+from agent_continuations.plugin import AgentPlugin
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
 from helpers import start_agent, wait_for_pending
-from payloads import ApprovalDecision
-from plugin import AgentPlugin
 from test_example_agents import PROMPT
-from workflows import AgentWorkflow
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, wait_for_pending
 from test_example_agents import PROMPT
-from workflows import AgentWorkflow
 
 
 async def test_watch_follows_the_tree_until_a_person_must_decide(

@@ -19,11 +19,11 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from agent_continuations.plugin import agent_data_converter
+from agent_continuations.shared import RunOptions
+from agent_continuations.workflows import SEARCH_ATTRIBUTE_KEYS, decision_signal_input
 from helpers import running_worker, start_agent, wait_for_pending
-from payloads import RunOptions
-from plugin import agent_data_converter
 from test_example_agents import PROMPT
-from workflows import SEARCH_ATTRIBUTE_KEYS, decision_signal_input
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_ARGS = [

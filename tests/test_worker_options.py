@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agent_continuations.worker import build_parser, worker_options
 from helpers import one_error_line, worker_process
-from worker import build_parser, worker_options
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from temporalio.testing import WorkflowEnvironment
 
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
-from payloads import ApprovalDecision
 from test_example_agents import PROMPT
-from workflows import AgentWorkflow
 
 
 async def test_new_worker_finishes_a_waiting_run(dev_server_env: WorkflowEnvironment, task_queue):

@@ -1,15 +1,15 @@
 """Workflows: deterministic orchestration of agents."""
 
-from workflows._agent_workflow import AgentWorkflow
-from workflows._decisions import decision_signal_input
-from workflows._search_attributes import (
+from agent_continuations.workflows._agent_workflow import AgentWorkflow
+from agent_continuations.workflows._decisions import decision_signal_input
+from agent_continuations.workflows._search_attributes import (
     AGENT_STATUSES,
     SEARCH_ATTRIBUTE_KEYS,
     SEARCH_ATTRIBUTE_TYPES,
     AgentSearchValues,
     AgentStatus,
 )
-from workflows._state import AgentState, ToolCallState
+from agent_continuations.workflows._state import AgentState, ToolCallState
 
 __all__ = [
     "AGENT_STATUSES",

@@ -11,9 +11,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from activities import DigestChain, ModelActivities, ModelCallInput
-from agent_definitions import Agent, UnknownAgentError, get_agent
-from payloads import (
+from agent_continuations.activities import DigestChain, ModelActivities, ModelCallInput
+from agent_continuations.agent_definitions import Agent, UnknownAgentError, get_agent
+from agent_continuations.shared import (
     AgentRunOutput,
     AgentWorkflowInput,
     BudgetInput,
@@ -24,11 +24,16 @@ from payloads import (
     payload_problem,
     validation_problems,
 )
-from workflows._calls import call_kind, cause_message, checked_reply, resumed_call
-from workflows._policy_check import fired_policies
-from workflows._search_attributes import AgentSearchValues
-from workflows._state import AgentState, PolicyState, ToolCallState
-from workflows._turns import TurnCalls
+from agent_continuations.workflows._calls import (
+    call_kind,
+    cause_message,
+    checked_reply,
+    resumed_call,
+)
+from agent_continuations.workflows._policy_check import fired_policies
+from agent_continuations.workflows._search_attributes import AgentSearchValues
+from agent_continuations.workflows._state import AgentState, PolicyState, ToolCallState
+from agent_continuations.workflows._turns import TurnCalls
 
 MODEL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10)
 PARENT_SUSPENDED = "parent_suspended"

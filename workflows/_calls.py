@@ -8,9 +8,9 @@ from typing import Any
 
 import pydantic
 
-from agent_definitions import Agent
-from payloads import DecisionRecord, JsonDict, ResumeCall, validation_problems
-from workflows._state import CallKind, ToolCallState
+from agent_continuations.agent_definitions import Agent
+from agent_continuations.shared import DecisionRecord, JsonDict, ResumeCall, validation_problems
+from agent_continuations.workflows._state import CallKind, ToolCallState
 
 
 def call_kind(agent: Agent, tool_call: JsonDict) -> CallKind:

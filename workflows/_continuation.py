@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pydantic
 
-from continuations import Continuation, Level, fold_levels, tool_message
-from payloads import DecisionRecord, JsonDict, TokenUsage, validation_problems
-from workflows._state import ANSWERED_STATUSES, AgentState
+from agent_continuations.continuations import Continuation, Level, fold_levels, tool_message
+from agent_continuations.shared import DecisionRecord, JsonDict, TokenUsage, validation_problems
+from agent_continuations.workflows._state import ANSWERED_STATUSES, AgentState
 
 
 def build_continuation(state: AgentState) -> JsonDict:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pydantic
 
-from agent_definitions import Agent, Tool
-from continuations import find_waiting_call
-from payloads import ApprovalDecision, JsonDict, validation_problems
+from agent_continuations.agent_definitions import Agent, Tool
+from agent_continuations.continuations import find_waiting_call
+from agent_continuations.shared import ApprovalDecision, JsonDict, validation_problems
 
 DIGEST_LENGTH = 16
 

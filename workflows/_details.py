@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from continuations import Level, flatten_approval_info, fold_levels
-from payloads import JsonDict, TokenUsage
-from workflows._decisions import decision_signal_input
+from agent_continuations.continuations import Level, flatten_approval_info, fold_levels
+from agent_continuations.shared import JsonDict, TokenUsage
+from agent_continuations.workflows._decisions import decision_signal_input
 
 RESUME_HINT = "send signal `resume` with `{}`"
 

@@ -15,23 +15,28 @@ from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from activities import (
+from agent_continuations.activities import (
     CONVERSATION_QUERY,
     ConversationPage,
     ConversationPageInput,
     conversation_page,
 )
-from continuations import needs_attention, to_output
-from payloads import (
+from agent_continuations.continuations import needs_attention, to_output
+from agent_continuations.shared import (
     ApprovalDecision,
     BudgetInput,
     DecideInput,
     JsonDict,
     ResumeSignalInput,
 )
-from workflows._decisions import CheckedDecision, call_digest, check_decision
-from workflows._reports import SubAgentReports, parse_payload, short_error, signal_quietly
-from workflows._state import (
+from agent_continuations.workflows._decisions import CheckedDecision, call_digest, check_decision
+from agent_continuations.workflows._reports import (
+    SubAgentReports,
+    parse_payload,
+    short_error,
+    signal_quietly,
+)
+from agent_continuations.workflows._state import (
     AgentState,
     ForwardedDecision,
     ForwardedResume,

@@ -7,10 +7,10 @@ from typing import Any
 
 from temporalio import workflow
 
-from activities import DigestChain
-from agent_definitions import Agent
-from continuations import waiting_calls
-from payloads import (
+from agent_continuations.activities import DigestChain
+from agent_continuations.agent_definitions import Agent
+from agent_continuations.continuations import waiting_calls
+from agent_continuations.shared import (
     AgentRunOutput,
     AgentWorkflowInput,
     BudgetInput,
@@ -18,10 +18,14 @@ from payloads import (
     EndReason,
     JsonDict,
 )
-from workflows._continuation import build_continuation
-from workflows._details import describe_waiting
-from workflows._search_attributes import AgentSearchValues, tree_values, upsert_if_changed
-from workflows._state import AgentState, ToolCallState
+from agent_continuations.workflows._continuation import build_continuation
+from agent_continuations.workflows._details import describe_waiting
+from agent_continuations.workflows._search_attributes import (
+    AgentSearchValues,
+    tree_values,
+    upsert_if_changed,
+)
+from agent_continuations.workflows._state import AgentState, ToolCallState
 
 
 class AgentLevel:

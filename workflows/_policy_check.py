@@ -6,8 +6,14 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from agent_definitions import Agent, Budget, LoopStatus, MaxTurns, SuspensionPolicy
-from workflows._state import AgentState
+from agent_continuations.agent_definitions import (
+    Agent,
+    Budget,
+    LoopStatus,
+    MaxTurns,
+    SuspensionPolicy,
+)
+from agent_continuations.workflows._state import AgentState
 
 
 def fired_policies(agent: Agent, state: AgentState, max_turns: int | None) -> list[str]:

@@ -15,11 +15,16 @@ import pydantic
 from temporalio import workflow
 from temporalio.exceptions import CancelledError
 
-from continuations import needs_attention
-from payloads import AgentRunOutput, JsonDict, payload_problem, validation_problems
-from workflows._continuation import check_runtime_tree
-from workflows._level import AgentLevel
-from workflows._state import SubAgentReport, SubAgentResult, TreeMessage
+from agent_continuations.continuations import needs_attention
+from agent_continuations.shared import (
+    AgentRunOutput,
+    JsonDict,
+    payload_problem,
+    validation_problems,
+)
+from agent_continuations.workflows._continuation import check_runtime_tree
+from agent_continuations.workflows._level import AgentLevel
+from agent_continuations.workflows._state import SubAgentReport, SubAgentResult, TreeMessage
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 LOGGED_CHARS = 300

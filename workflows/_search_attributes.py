@@ -14,8 +14,8 @@ from typing import Literal
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate, TypedSearchAttributes
 
-from continuations import flatten_approval_info
-from payloads import EndReason, JsonDict
+from agent_continuations.continuations import flatten_approval_info
+from agent_continuations.shared import EndReason, JsonDict
 
 AgentStatus = Literal["running", "awaiting_approval", "suspended", "completed", "rejected", "error"]
 AGENT_STATUSES: tuple[AgentStatus, ...] = (

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from payloads import (
+from agent_continuations.shared import (
     AgentRunOutput,
     BudgetInput,
     DecideInput,

@@ -10,12 +10,12 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from agent_definitions import Agent
-from continuations import needs_attention
-from payloads import AgentRunOutput, AgentWorkflowInput, payload_problem
-from workflows._calls import cause_message, nest_decision
-from workflows._handlers import MessageHandlers
-from workflows._state import ToolCallState
+from agent_continuations.agent_definitions import Agent
+from agent_continuations.continuations import needs_attention
+from agent_continuations.shared import AgentRunOutput, AgentWorkflowInput, payload_problem
+from agent_continuations.workflows._calls import cause_message, nest_decision
+from agent_continuations.workflows._handlers import MessageHandlers
+from agent_continuations.workflows._state import ToolCallState
 
 CHILD_ID_ATTEMPTS = 3
 CHILD_ID_RANDOM = 12

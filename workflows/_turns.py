@@ -13,18 +13,18 @@ from temporalio.exceptions import (
     ChildWorkflowError,
 )
 
-from activities import ToolCallInput, run_tool
-from agent_definitions import Agent
-from continuations import tool_message
-from payloads import AgentRunOutput, DecisionRecord, JsonDict
-from workflows._calls import (
+from agent_continuations.activities import ToolCallInput, run_tool
+from agent_continuations.agent_definitions import Agent
+from agent_continuations.continuations import tool_message
+from agent_continuations.shared import AgentRunOutput, DecisionRecord, JsonDict
+from agent_continuations.workflows._calls import (
     cause_message,
     edited_note,
     parse_arguments,
     rejection_text,
 )
-from workflows._state import ANSWERED_STATUSES, ToolCallState
-from workflows._sub_agents import SubAgentCalls, waits_for_a_person
+from agent_continuations.workflows._state import ANSWERED_STATUSES, ToolCallState
+from agent_continuations.workflows._sub_agents import SubAgentCalls, waits_for_a_person
 
 TOOL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=3)
 

@@ -19,12 +19,12 @@ sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
 from temporalio.client import Client, WorkflowHistory  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from agent_runs import resume_run  # noqa: E402
+from agent_continuations.agent_runs import resume_run  # noqa: E402
+from agent_continuations.plugin import agent_data_converter  # noqa: E402
+from agent_continuations.shared import ApprovalDecision, RunOptions  # noqa: E402
+from agent_continuations.workflows import SEARCH_ATTRIBUTE_KEYS, AgentWorkflow  # noqa: E402
 from helpers import running_worker, start_agent, wait_for_pending  # noqa: E402
-from payloads import ApprovalDecision, RunOptions  # noqa: E402
-from plugin import agent_data_converter  # noqa: E402
 from test_example_agents import PROMPT  # noqa: E402
-from workflows import SEARCH_ATTRIBUTE_KEYS, AgentWorkflow  # noqa: E402
 
 FORCE = "--force" in sys.argv[1:]
 

@@ -1,0 +1,1 @@
+"""Agent continuations on Temporal: durable LLM agents that pause for people."""
