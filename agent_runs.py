@@ -1,22 +1,31 @@
-"""Client operations that move agent runs as continuations: export one, resume one."""
+"""What a client does with agent runs: start one, decide its waiting calls, export it as a
+continuation, resume one from a continuation."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
+from agent_continuations.agent_definitions import AgentCatalog
 from agent_continuations.continuations import (
     ImportedContinuation,
     import_continuation,
     run_output_to_json,
     seal_output,
 )
-from agent_continuations.shared import AgentRunOutput, AgentWorkflowInput, JsonDict, RunOptions
+from agent_continuations.shared import (
+    AgentRunOutput,
+    AgentWorkflowInput,
+    DecideInput,
+    JsonDict,
+    RunOptions,
+)
 from agent_continuations.workflows import (
     SEARCH_ATTRIBUTE_KEYS,
     SEARCH_ATTRIBUTE_TYPES,
@@ -72,6 +81,74 @@ async def with_search_attributes(
         f"show what it waits for; add them with `{command}`"
     )
     return options
+
+
+def _ignore(_: str) -> None:
+    pass
+
+
+async def start_run(
+    client: Client,
+    agent: str,
+    prompt: str,
+    *,
+    task_queue: str,
+    workflow_id: str | None = None,
+    model: str | None = None,
+    options: RunOptions | None = None,
+    execution_timeout: timedelta | None = None,
+    warn: Callable[[str], None] = _ignore,
+) -> WorkflowHandle[Any, AgentRunOutput]:
+    """Start `agent` on `prompt`. The run keeps the agent search attributes current where the
+    namespace has them; where it lacks them, `warn` is told how to add them.
+
+    Args:
+        client: A client using the pydantic data converter (`AgentPlugin`).
+        agent: The agent's name, as the worker knows it.
+        prompt: The user message the run starts from.
+        task_queue: Where the worker polls.
+        workflow_id: The run's ID; `<agent>-<random>` by default.
+        model: The model for the whole tree, over the agents' own and the worker's default.
+        options: Run options (timeouts, `exit_on_suspend`, model settings, ...).
+        execution_timeout: End the run (as timed out) after this long.
+        warn: Told, in one line, what the namespace lacks.
+
+    Raises:
+        WorkflowAlreadyStartedError: A workflow with that ID exists.
+    """
+    options = await with_search_attributes(client, options or RunOptions(), warn)
+    return await client.start_workflow(
+        AgentWorkflow.run,
+        AgentWorkflowInput(agent=agent, prompt=prompt, model=model, options=options),
+        id=workflow_id or f"{agent}-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+        execution_timeout=execution_timeout,
+    )
+
+
+async def decide_run(
+    run: WorkflowHandle[Any, Any],
+    decision: DecideInput,
+    rpc_timeout: timedelta | None = None,
+) -> str:
+    """Decide one waiting call of a run (at any depth) through its `decide` update.
+
+    Args:
+        run: The root run's handle (`client.get_workflow_handle(ID)`, or `start_run`'s).
+        decision: Which call (`path_ids`, `digest`), approved or not, by whom, why.
+        rpc_timeout: How long to wait for a worker to answer.
+
+    Returns:
+        What the run made of it, e.g. "approved hr_agent > authorize_account (call_1)".
+
+    Raises:
+        WorkflowUpdateFailedError: The run refused the decision; its cause says why.
+    """
+    return await run.execute_update(
+        AgentWorkflow.decide,  # type: ignore[arg-type]  # the handler takes raw input
+        decision,
+        rpc_timeout=rpc_timeout,
+    )
 
 
 class ExportError(RuntimeError):
@@ -148,6 +225,7 @@ async def start_imported(
 async def resume_run(
     client: Client,
     data: Any,
+    agents: AgentCatalog,
     *,
     task_queue: str,
     workflow_id: str | None = None,
@@ -164,6 +242,7 @@ async def resume_run(
     Args:
         client: A client using the pydantic data converter.
         data: The decoded continuation file (see `continuations.importing`).
+        agents: The agents the run may belong to (the worker's).
         task_queue: Where the worker polls.
         workflow_id: The new run's ID; `<agent>-resumed-<uuid>` by default.
         model: Overrides the agents' models for the resumed tree.
@@ -179,6 +258,7 @@ async def resume_run(
     """
     imported = import_continuation(
         data,
+        agents,
         agent=agent,
         key=key,
         allow_unsealed=allow_unsealed,

@@ -27,7 +27,7 @@ def add_agents_flag(parser: argparse.ArgumentParser) -> None:
         "--agents",
         action="append",
         metavar="MODULE",
-        help=f"a module that registers agents; repeatable (default: {AGENT_MODULES_ENV} or "
+        help=f"a module that defines agents; repeatable (default: {AGENT_MODULES_ENV} or "
         "the examples)",
     )
 

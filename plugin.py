@@ -1,23 +1,23 @@
 """`AgentPlugin`: the agent runtime as one Temporal plugin, for clients, workers and replayers.
 
-    client = await Client.connect("localhost:7233", plugins=[AgentPlugin()])
-    worker = Worker(client, task_queue="agents")  # gets the workflow and activities too
-
-Register agents (`agent_definitions.register`) in the worker's process before it starts.
+client = await Client.connect("localhost:7233", plugins=[AgentPlugin(agents=[hr_agent])])
+worker = Worker(client, task_queue="agents")  # gets the workflow and activities too
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Sequence
 
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, ExternalStorage
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkerConfig, WorkflowRunner
+from temporalio.worker import ReplayerConfig, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from agent_continuations.activities import ModelActivities, Script, run_tool
+from agent_continuations.activities import ModelActivities, ToolActivities
+from agent_continuations.agent_definitions import Agent, AgentCatalog, serve_catalog
+from agent_continuations.agent_definitions._catalog import REPLAYER
 from agent_continuations.storage import payload_storage
 from agent_continuations.workflows import AgentWorkflow
 
@@ -27,11 +27,14 @@ PLUGIN_NAME = "agent-continuations"
 # every run. Each is deterministic to use from workflow code; the reason it must be shared:
 PACKAGE = __name__.rpartition(".")[0]
 PASSTHROUGH_MODULES = {
-    f"{PACKAGE}.agent_definitions": "agents defined at start-up must be visible",
+    f"{PACKAGE}.agent_definitions": "the catalog of the agents each worker serves",
     f"{PACKAGE}.shared": "pydantic models of the workflow's input, output and messages",
     f"{PACKAGE}.continuations": "pure functions and models of the continuation format",
     f"{PACKAGE}.activities": "activities the workflow schedules; they import openai and httpx2",
     "pydantic": "the data converter's models and validation, also used by the workflow",
+    # The package's root imports these for its public names; they are no workflow code.
+    f"{PACKAGE}.plugin": "this plugin, named by the package's root",
+    f"{PACKAGE}.agent_runs": "the client functions, named by the package's root",
     # Pure helpers of `AgentWorkflow` with no module state: imported once per worker instead of
     # once per run (0.2 MB and some CPU each time, measured with benchmarks/waiting_agents.py).
     f"{PACKAGE}.workflows._state": "pydantic models of a level's state",
@@ -78,31 +81,46 @@ class AgentPlugin(SimplePlugin):
     the pydantic data converter and the sandbox settings they need.
 
     Give it to `Client.connect(..., plugins=[...])` (workers made from that client get it too),
-    or to a `Worker` or `Replayer` whose client already uses the pydantic data converter.
+    or to a `Worker` or `Replayer` whose client already uses the pydantic data converter. A
+    client that only starts and decides runs needs no agents.
 
     Args:
-        scripts: Replies of the offline `scripted` model per agent name.
-        model_activities: Model activities to use instead, e.g. pointed at another server.
+        agents: The agents the worker runs; their sub-agents come with them.
+        default_model: The model of agents that name none, unless a run names one.
+        model_activities: The model activities to use, e.g. pointed at another server or with
+            the scripted model of `agent_continuations.testing`.
         storage: Where payloads too large for history go; see `agent_data_converter`.
+
+    Raises:
+        ValueError: Two different agents have the same name.
     """
 
     def __init__(
         self,
-        scripts: Mapping[str, Script] | None = None,
+        agents: Sequence[Agent] = (),
+        *,
+        default_model: str | None = None,
         model_activities: ModelActivities | None = None,
         storage: ExternalStorage | None = None,
     ) -> None:
-        models = model_activities or ModelActivities(scripts=scripts)
+        self.agents = AgentCatalog(agents, default_model)
+        models = (model_activities or ModelActivities()).for_agents(self.agents)
         super().__init__(
             PLUGIN_NAME,
             data_converter=lambda existing: agent_data_converter(existing, storage),
             workflows=[AgentWorkflow],
-            activities=[models.call_model, run_tool],
+            activities=[models.call_model, ToolActivities(self.agents).run_tool],
             workflow_runner=_sandbox_with_passthrough,
         )
 
+    def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
+        """Add the runtime to a replayer, whose workflows find this plugin's agents."""
+        serve_catalog(REPLAYER, self.agents)
+        return super().configure_replayer(config)
+
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
-        """Add the runtime to a worker, refusing a client that cannot carry its payloads.
+        """Add the runtime to a worker, whose workflows find this plugin's agents; refuse a
+        client that cannot carry its payloads.
 
         Raises:
             ValueError: The worker's client lacks pydantic payloads or external storage.
@@ -118,4 +136,6 @@ class AgentPlugin(SimplePlugin):
                 "storage: "
                 f"connect it with plugins=[{type(self).__name__}()]"
             )
+        if len(self.agents):  # a plugin without agents (a client's) leaves the queue's alone
+            serve_catalog(config["task_queue"], self.agents)
         return super().configure_worker(config)

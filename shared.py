@@ -140,23 +140,33 @@ class RunOptions(BaseModel):
         default_factory=ModelSettings,
         description="Override each agent's model settings, field by field, for the whole tree.",
     )
-    model_timeout_seconds: float = Field(
-        300, gt=0, le=MAX_SECONDS, description="Start-to-close timeout of one model call attempt."
-    )
-    model_heartbeat_seconds: float = Field(
-        30,
+    model_timeout_seconds: float | None = Field(
+        None,
         gt=0,
         le=MAX_SECONDS,
-        description="A model call whose worker is silent this long is retried.",
+        description="Start-to-close timeout of one model call attempt; unset, the agent's own "
+        "(`model_activity_options`), else 300 s.",
     )
-    tool_timeout_seconds: float = Field(
-        300, gt=0, le=MAX_SECONDS, description="Start-to-close timeout of one tool call attempt."
-    )
-    tool_heartbeat_seconds: float = Field(
-        30,
+    model_heartbeat_seconds: float | None = Field(
+        None,
         gt=0,
         le=MAX_SECONDS,
-        description="A tool call whose worker is silent this long is retried.",
+        description="A model call whose worker is silent this long is retried; unset, the "
+        "agent's own, else 30 s.",
+    )
+    tool_timeout_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_SECONDS,
+        description="Start-to-close timeout of one tool call attempt; unset, the tool's own, "
+        "else 300 s.",
+    )
+    tool_heartbeat_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_SECONDS,
+        description="A tool call whose worker is silent this long is retried; unset, the "
+        "tool's own, else 30 s.",
     )
 
 

@@ -4,8 +4,13 @@ Usage: python worker.py [--agents MODULE ...] [--address HOST:PORT] [--namespace
                         [--task-queue QUEUE] [--max-cached-workflows N]
                         [--max-concurrent-workflow-tasks N] [--max-concurrent-activities N]
 
-`--agents` (repeatable, or `AGENT_MODULES=mod1,mod2`) names the modules that register agents;
-the examples by default. The last three flags (or `AGENT_WORKER_MAX_CACHED_WORKFLOWS`,
+`--agents` (repeatable, or `AGENT_MODULES=mod1,mod2`) names the modules whose `Agent` objects
+it runs (module-level ones, or the module's `AGENTS` list); the package's examples by default.
+Agents that name no model use `AGENT_MODEL` unless a run names one; a module's `SCRIPTS` play
+on the offline model `scripted`. Tools pinned to a task queue (`@tool(task_queue=...)`) run
+only on a worker started with `--task-queue` that queue.
+
+The last three flags (or `AGENT_WORKER_MAX_CACHED_WORKFLOWS`,
 `AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS`, `AGENT_WORKER_MAX_CONCURRENT_ACTIVITIES`) set the
 Temporal `Worker` parameters of the same names, positive integers (at least 2 workflow tasks);
 unset, the SDK's defaults.
@@ -30,6 +35,7 @@ from temporalio.worker import Worker
 from agent_continuations.activities import max_result_bytes
 from agent_continuations.agent_definitions import (
     AgentModuleError,
+    LoadedAgents,
     agent_module_names,
     load_agent_modules,
 )
@@ -42,6 +48,7 @@ from agent_continuations.connection import (
 )
 from agent_continuations.plugin import AgentPlugin
 from agent_continuations.storage import PAYLOAD_STORE_ENV, PayloadStoreError, check_payload_store
+from agent_continuations.testing import scripted_model_activities
 
 # `Worker` parameters a flag or environment variable may set, with their least value; unset ones
 # keep the SDK's default. A worker that caches workflows (this one always does) with one
@@ -52,6 +59,7 @@ WORKER_OPTIONS = {
     "max_concurrent_activities": 1,
 }
 ENV_PREFIX = "AGENT_WORKER_"
+MODEL_ENV = "AGENT_MODEL"
 
 
 class WorkerOptions(TypedDict, total=False):
@@ -120,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def worker_plugin(loaded: LoadedAgents, environ: Mapping[str, str] = os.environ) -> AgentPlugin:
+    """The plugin for the loaded agents: their model, else `AGENT_MODEL`; the modules'
+    `SCRIPTS` play on the model `scripted`.
+
+    Raises:
+        ValueError: Two different agents have the same name.
+    """
+    scripted = scripted_model_activities(loaded.scripts) if loaded.scripts else None
+    default_model = environ.get(MODEL_ENV) or None
+    return AgentPlugin(loaded.agents, default_model=default_model, model_activities=scripted)
+
+
 async def main() -> None:
     args = build_parser().parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -136,7 +156,11 @@ async def main() -> None:
     except AgentModuleError as error:
         raise SystemExit(f"error: {error}") from None
     try:
-        client = await connect(args.address, args.namespace, AgentPlugin(scripts=loaded.scripts))
+        plugin = worker_plugin(loaded)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    try:
+        client = await connect(args.address, args.namespace, plugin)
     except RuntimeError as error:
         target = connect_config(args.address, args.namespace)["target_host"]
         raise SystemExit(f"error: cannot reach Temporal at {target}: {error}") from None
@@ -147,7 +171,7 @@ async def main() -> None:
     logging.info(
         "worker polling task queue %r for agents %s%s",
         args.task_queue,
-        ", ".join(loaded.agents),
+        ", ".join(plugin.agents.names()),
         "".join(f", {name}={value}" for name, value in options.items()),
     )
     await Worker(client, task_queue=args.task_queue, **options).run()

@@ -10,16 +10,17 @@ from agent_continuations.activities._conversation import (
     conversation_page,
 )
 from agent_continuations.activities._model_call import (
+    AGENT_HEADER,
     ModelActivities,
     ModelCallInput,
     ModelCallOutput,
     provider_error,
 )
 from agent_continuations.activities._recordable import MAX_RESULT_ENV, max_result_bytes
-from agent_continuations.activities._scripted_model import Script, ScriptedModelTransport
-from agent_continuations.activities._tool_call import ToolCallInput, ToolCallOutput, run_tool
+from agent_continuations.activities._tool_call import ToolActivities, ToolCallInput, ToolCallOutput
 
 __all__ = [
+    "AGENT_HEADER",
     "CONVERSATION_QUERY",
     "ConversationCache",
     "ConversationPage",
@@ -32,10 +33,8 @@ __all__ = [
     "ModelActivities",
     "ModelCallInput",
     "ModelCallOutput",
-    "Script",
-    "ScriptedModelTransport",
+    "ToolActivities",
     "ToolCallInput",
     "ToolCallOutput",
     "provider_error",
-    "run_tool",
 ]

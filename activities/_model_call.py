@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import os
 import time
@@ -17,6 +18,7 @@ from temporalio.client import WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
+from agent_continuations.activities._catalog import catalog_agent
 from agent_continuations.activities._conversation import (
     CONVERSATION_QUERY,
     ConversationCache,
@@ -27,17 +29,14 @@ from agent_continuations.activities._conversation import (
 )
 from agent_continuations.activities._heartbeat import heartbeating
 from agent_continuations.activities._recordable import recordable
-from agent_continuations.activities._registry import registered_agent
-from agent_continuations.activities._scripted_model import (
-    AGENT_HEADER,
-    Script,
-    ScriptedModelTransport,
-)
 from agent_continuations.activities._tracing import traced
-from agent_continuations.agent_definitions import SCRIPTED_MODEL
+from agent_continuations.agent_definitions import AgentCatalog
 from agent_continuations.shared import JsonDict, ModelSettings, TokenUsage
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+# Names the agent on requests to the clients given by model name (`model_clients`), such as
+# the scripted model of `agent_continuations.testing`, which answers per agent.
+AGENT_HEADER = "x-agent-name"
 
 
 class ModelCallInput(BaseModel):
@@ -154,10 +153,11 @@ def provider_error(error: openai.APIError) -> ApplicationError:
 
 
 class ModelActivities:
-    """Holds the `openai` clients: one for the configured server, one for the scripted model.
+    """The `call_model` activity and the `openai` clients it calls.
 
     Args:
-        scripts: Replies of the offline `scripted` model per agent name (none by default).
+        model_clients: Clients for particular model names (such as the scripted model of
+            `agent_continuations.testing`); every other model goes to the configured server.
         base_url: The OpenAI-compatible server; `OPENAI_BASE_URL` or OpenAI by default.
         api_key: Its key; `OPENAI_API_KEY` by default.
         conversation_cache: The worker's cache of the conversations it has read.
@@ -165,25 +165,27 @@ class ModelActivities:
 
     def __init__(
         self,
-        scripts: Mapping[str, Script] | None = None,
+        model_clients: Mapping[str, openai.AsyncOpenAI] | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
         conversation_cache: ConversationCache | None = None,
     ) -> None:
         self._conversations = conversation_cache or ConversationCache()
-        self._scripted = openai.AsyncOpenAI(
-            api_key="scripted",
-            base_url="http://scripted.model/v1",
-            max_retries=0,
-            http_client=httpx2.AsyncClient(transport=ScriptedModelTransport(scripts or {})),
-        )
+        self._model_clients = dict(model_clients or {})
         self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY")
         self._remote: openai.AsyncOpenAI | None = None
+        self._agents = AgentCatalog()
+
+    def for_agents(self, agents: AgentCatalog) -> ModelActivities:
+        """These activities, for the agents of `agents`, sharing clients and cache."""
+        bound = copy.copy(self)
+        bound._agents = agents
+        return bound
 
     def _client(self, model: str) -> openai.AsyncOpenAI:
-        if model == SCRIPTED_MODEL:
-            return self._scripted
+        if model in self._model_clients:
+            return self._model_clients[model]
         if self._remote is None:
             if not self._api_key:
                 raise ApplicationError(
@@ -221,12 +223,12 @@ class ModelActivities:
     @activity.defn(name="call_model")
     async def call_model(self, input: ModelCallInput) -> ModelCallOutput:
         """Ask the model for the next assistant message of an agent's conversation."""
-        agent = registered_agent(input.agent)
+        agent = catalog_agent(self._agents, input.agent)
         async with heartbeating():
             messages = await self.conversation(input)
         tools: Any = agent.openai_tools() or openai.omit
         settings = request_arguments(input.settings, tools is not openai.omit)
-        headers = {AGENT_HEADER: agent.name} if input.model == SCRIPTED_MODEL else None
+        headers = {AGENT_HEADER: agent.name} if input.model in self._model_clients else None
         attributes = {
             "gen_ai.operation.name": "chat",
             "gen_ai.agent.name": agent.name,

@@ -11,11 +11,16 @@ from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from agent_continuations.activities._catalog import catalog_agent
 from agent_continuations.activities._heartbeat import heartbeating
 from agent_continuations.activities._recordable import recordable
-from agent_continuations.activities._registry import registered_agent
 from agent_continuations.activities._tracing import traced
-from agent_continuations.agent_definitions import ToolCallContext, tool_call_context
+from agent_continuations.agent_definitions import (
+    AgentCatalog,
+    Tool,
+    ToolCallContext,
+    tool_call_context,
+)
 from agent_continuations.shared import JsonDict, validation_problems
 
 
@@ -50,49 +55,79 @@ def _call_context(input: ToolCallInput) -> ToolCallContext:
     )
 
 
-@activity.defn(name="run_tool")
-async def run_tool(input: ToolCallInput) -> ToolCallOutput:
-    """Run a tool of a registered agent and return its result as text for the model.
+class ToolActivities:
+    """The `run_tool` activity for the tools of a worker's agents.
 
-    While it runs, the tool can read its call's idempotency key and attempt number with
-    `agent_definitions.current_tool_call()`.
+    Args:
+        agents: The agents whose tools this worker runs.
     """
-    tool = registered_agent(input.agent).find_tool(input.tool)
-    if tool is None:
-        raise ApplicationError(
-            f"agent {input.agent!r} has no tool {input.tool!r}",
-            type="UnknownTool",
-            non_retryable=True,
-        )
-    try:
-        # Arguments arrive as JSON; validating turns them back into the function's own types.
-        arguments = dict(tool.arguments_model.model_validate(input.arguments))
-    except pydantic.ValidationError as error:
-        raise ApplicationError(
-            f"arguments of tool {input.tool!r} do not fit its schema: {validation_problems(error)}",
-            type="InvalidToolArguments",
-            non_retryable=True,
-        ) from error
-    # `asyncio.to_thread` copies the context, so sync tools see the call as async ones do.
-    attributes = {
-        "gen_ai.operation.name": "execute_tool",
-        "gen_ai.agent.name": input.agent,
-        "gen_ai.tool.name": input.tool,
-        "agent_continuations.idempotency_key": input.idempotency_key,
-    }
-    with traced(f"execute_tool {input.tool}", attributes), tool_call_context(_call_context(input)):
-        async with heartbeating():
-            if inspect.iscoroutinefunction(tool.function):
-                result = await tool.function(**arguments)
-            else:
-                result = await asyncio.to_thread(tool.function, **arguments)
-    # The tool has run: what follows can only fail the same way again, so it is not retried.
-    try:
-        content = result if isinstance(result, str) else json.dumps(result, default=str)
-    except (ValueError, RecursionError) as error:
-        raise ApplicationError(
-            f"the result of tool {input.tool!r} cannot be written as JSON: {error}",
-            type="UnreadableToolResult",
-            non_retryable=True,
-        ) from None
-    return recordable(ToolCallOutput(content=content), f"the result of tool {input.tool!r}")
+
+    def __init__(self, agents: AgentCatalog) -> None:
+        self._agents = agents
+
+    def _tool(self, input: ToolCallInput) -> Tool:
+        """The tool the call names, if it may run on this activity's task queue.
+
+        Raises:
+            ApplicationError: Non-retryable: no such tool, or it is pinned to another queue.
+        """
+        tool = catalog_agent(self._agents, input.agent).find_tool(input.tool)
+        if tool is None:
+            raise ApplicationError(
+                f"agent {input.agent!r} has no tool {input.tool!r}",
+                type="UnknownTool",
+                non_retryable=True,
+            )
+        pinned, here = tool.activity_options.task_queue, activity.info().task_queue
+        if pinned is not None and pinned != here:
+            raise ApplicationError(
+                f"tool {input.tool!r} runs only on task queue {pinned!r}, not {here!r}",
+                type="WrongTaskQueue",
+                non_retryable=True,
+            )
+        return tool
+
+    @activity.defn(name="run_tool")
+    async def run_tool(self, input: ToolCallInput) -> ToolCallOutput:
+        """Run a tool of one of the worker's agents and return its result as text.
+
+        While it runs, the tool can read its call's idempotency key and attempt number with
+        `current_tool_call()`.
+        """
+        tool = self._tool(input)
+        try:
+            # Arguments arrive as JSON; validating turns them back into the function's own types.
+            arguments = dict(tool.arguments_model.model_validate(input.arguments))
+        except pydantic.ValidationError as error:
+            problems = validation_problems(error)
+            raise ApplicationError(
+                f"arguments of tool {input.tool!r} do not fit its schema: {problems}",
+                type="InvalidToolArguments",
+                non_retryable=True,
+            ) from error
+        # `asyncio.to_thread` copies the context, so sync tools see the call as async ones do.
+        attributes = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.agent.name": input.agent,
+            "gen_ai.tool.name": input.tool,
+            "agent_continuations.idempotency_key": input.idempotency_key,
+        }
+        with (
+            traced(f"execute_tool {input.tool}", attributes),
+            tool_call_context(_call_context(input)),
+        ):
+            async with heartbeating():
+                if inspect.iscoroutinefunction(tool.function):
+                    result = await tool.function(**arguments)
+                else:
+                    result = await asyncio.to_thread(tool.function, **arguments)
+        # The tool has run: what follows can only fail the same way again, so it is not retried.
+        try:
+            content = result if isinstance(result, str) else json.dumps(result, default=str)
+        except (ValueError, RecursionError) as error:
+            raise ApplicationError(
+                f"the result of tool {input.tool!r} cannot be written as JSON: {error}",
+                type="UnreadableToolResult",
+                non_retryable=True,
+            ) from None
+        return recordable(ToolCallOutput(content=content), f"the result of tool {input.tool!r}")

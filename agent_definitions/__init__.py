@@ -1,14 +1,12 @@
-"""Defining agents and tools, and the registry the worker runs them from."""
+"""Defining agents and tools, and collecting the ones a worker runs."""
 
-from agent_continuations.agent_definitions._agent import (
-    SCRIPTED_MODEL,
-    Agent,
-    RejectPolicy,
+from agent_continuations.agent_definitions._activity_options import ActivityOptions
+from agent_continuations.agent_definitions._agent import Agent, RejectPolicy
+from agent_continuations.agent_definitions._catalog import (
+    AgentCatalog,
     UnknownAgentError,
-    agents_registered_by,
-    get_agent,
-    register,
-    registered_agents,
+    catalog_for,
+    serve_catalog,
 )
 from agent_continuations.agent_definitions._loading import (
     AGENT_MODULES_ENV,
@@ -17,6 +15,7 @@ from agent_continuations.agent_definitions._loading import (
     LoadedAgents,
     agent_module_names,
     load_agent_modules,
+    module_agents,
 )
 from agent_continuations.agent_definitions._suspension import (
     Budget,
@@ -39,8 +38,9 @@ from agent_continuations.agent_definitions._tool_context import (
 __all__ = [
     "AGENT_MODULES_ENV",
     "DEFAULT_AGENT_MODULES",
-    "SCRIPTED_MODEL",
+    "ActivityOptions",
     "Agent",
+    "AgentCatalog",
     "AgentModuleError",
     "ApprovalPredicate",
     "Budget",
@@ -58,12 +58,11 @@ __all__ = [
     "ToolCallContext",
     "UnknownAgentError",
     "agent_module_names",
-    "agents_registered_by",
+    "catalog_for",
     "current_tool_call",
-    "get_agent",
     "load_agent_modules",
-    "register",
-    "registered_agents",
+    "module_agents",
+    "serve_catalog",
     "tool",
     "tool_call_context",
 ]

@@ -1,30 +1,24 @@
-"""Agents and the registry that workflows and activities look them up in."""
+"""Agents: instructions, a model, tools and sub-agents."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
+from agent_continuations.agent_definitions._activity_options import ActivityOptions
 from agent_continuations.agent_definitions._suspension import SuspensionPolicy
 from agent_continuations.agent_definitions._tool import Tool
 from agent_continuations.shared import ModelSettings
 
 RejectPolicy = Literal["end", "tell_model"]
 DEFAULT_MAX_TURNS = 50
-SCRIPTED_MODEL = "scripted"
 SUB_AGENT_PARAMETERS: dict[str, Any] = {
     "type": "object",
     "properties": {"prompt": {"type": "string", "description": "The request for the agent."}},
     "required": ["prompt"],
     "additionalProperties": False,
 }
-
-
-class UnknownAgentError(LookupError):
-    """No agent is registered under the given name."""
 
 
 @dataclass
@@ -34,7 +28,8 @@ class Agent:
     Attributes:
         name: Unique name; workflows and continuations refer to the agent by it.
         instructions: The `developer` message that starts every conversation.
-        model: Default model; `scripted` plays a script offline.
+        model: The agent's model; None takes the run's (`--model`), else the worker's
+            default (`AGENT_MODEL`).
         tools: Plain tools, each run as an activity.
         sub_agents: Agents offered to this one as tools taking `{"prompt": string}`.
         description: What the agent does, shown to a parent agent's model.
@@ -47,11 +42,13 @@ class Agent:
             it last started or resumed), so a model that never stops calling tools is bounded.
         model_settings: Temperature, `tool_choice`, the instructions' role and the like for
             this agent's model calls; a run's `RunOptions.model_settings` override them.
+        model_activity_options: Timeouts, retry policy and task queue of the agent's model
+            calls (the `call_model` activity).
     """
 
     name: str
     instructions: str
-    model: str = SCRIPTED_MODEL
+    model: str | None = None
     tools: list[Tool] = field(default_factory=list)
     sub_agents: list[Agent] = field(default_factory=list)
     description: str = ""
@@ -61,6 +58,7 @@ class Agent:
     suspension_policies: list[SuspensionPolicy] = field(default_factory=list)
     max_turns: int = DEFAULT_MAX_TURNS
     model_settings: ModelSettings = field(default_factory=ModelSettings)
+    model_activity_options: ActivityOptions = field(default_factory=ActivityOptions)
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"
@@ -94,50 +92,3 @@ class Agent:
             for a in self.sub_agents
         ]
         return schemas
-
-
-_registry: dict[str, Agent] = {}
-# The module that called `register` for each agent, so a loader can tell what a module added
-# even when it was imported before.
-_registered_from: dict[str, str] = {}
-
-
-def register(*agents: Agent) -> None:
-    """Make agents (and their sub-agents, recursively) runnable by name."""
-    caller = sys._getframe(1).f_globals.get("__name__", "")
-    _register(agents, caller)
-
-
-def _register(agents: Sequence[Agent], module: str) -> None:
-    for agent in agents:
-        if _registry.get(agent.name) is not agent:  # registering it again does not move it
-            _registered_from[agent.name] = module
-        _registry[agent.name] = agent
-        _register(agent.sub_agents, module)
-
-
-def agents_registered_by(module: str) -> list[str]:
-    """Agents registered by code in `module` or its submodules."""
-    return [
-        name
-        for name, caller in _registered_from.items()
-        if caller == module or caller.startswith(module + ".")
-    ]
-
-
-def get_agent(name: str) -> Agent:
-    """The registered agent called `name`.
-
-    Raises:
-        UnknownAgentError: No such agent is registered.
-    """
-    try:
-        return _registry[name]
-    except KeyError:
-        known = ", ".join(sorted(_registry)) or "none"
-        raise UnknownAgentError(f"unknown agent {name!r} (registered: {known})") from None
-
-
-def registered_agents() -> list[str]:
-    """Names of all registered agents."""
-    return sorted(_registry)

@@ -10,28 +10,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent_continuations.agent_definitions._agent import agents_registered_by, registered_agents
+from agent_continuations.agent_definitions._agent import Agent
 
 AGENT_MODULES_ENV = "AGENT_MODULES"
 DEFAULT_AGENT_MODULES = ("agent_continuations.examples",)
 SCRIPTS_ATTRIBUTE = "SCRIPTS"
+AGENTS_ATTRIBUTE = "AGENTS"
 
 
 class AgentModuleError(Exception):
-    """An agent module cannot be imported, registers no agent, or has malformed `SCRIPTS`."""
+    """An agent module cannot be imported, defines no agent, or has malformed `AGENTS` or
+    `SCRIPTS`."""
 
 
 @dataclass(frozen=True)
 class LoadedAgents:
-    """What agent modules brought: the agents they registered and their scripted replies.
+    """What agent modules brought: the agents they define and their scripted replies.
 
     Attributes:
-        agents: Names of the agents the modules registered, sub-agents included.
+        agents: The agents the modules define (their sub-agents are theirs to carry).
         scripts: Each module's `SCRIPTS`, merged: replies of the offline `scripted` model per
             agent name (a list of replies, or a function of the request's messages).
     """
 
-    agents: list[str] = field(default_factory=list)
+    agents: list[Agent] = field(default_factory=list)
     scripts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -83,28 +85,44 @@ def _scripts(name: str, module: Any) -> dict[str, Any]:
     return dict(scripts)
 
 
+def module_agents(name: str, module: Any) -> list[Agent]:
+    """The agents a module defines: its `AGENTS` list if it has one, else every module-level
+    name bound to an `Agent`.
+
+    Raises:
+        AgentModuleError: `AGENTS` is not a list of agents, or the module defines none.
+    """
+    listed = getattr(module, AGENTS_ATTRIBUTE, None)
+    if listed is not None:
+        if not isinstance(listed, list | tuple) or not all(isinstance(a, Agent) for a in listed):
+            raise AgentModuleError(f"{AGENTS_ATTRIBUTE} of agent module {name!r} must list Agents")
+        agents = list(listed)
+    else:
+        agents = [value for value in vars(module).values() if isinstance(value, Agent)]
+    if not agents:
+        raise AgentModuleError(
+            f"agent module {name!r} defines no agent: give it module-level Agent(...) objects "
+            f"or an {AGENTS_ATTRIBUTE} list"
+        )
+    return list({id(agent): agent for agent in agents}.values())
+
+
 def load_agent_modules(names: Iterable[str]) -> LoadedAgents:
-    """Import agent modules, which register their agents with `register(...)`.
+    """Import agent modules and collect the agents they define (see `module_agents`).
 
     The current directory is searched first, as `python -m` does, so `--agents my_agents`
     finds `./my_agents.py`.
 
     Raises:
-        AgentModuleError: A module cannot be imported or registers no agent; the message is
+        AgentModuleError: A module cannot be imported or defines no agent; the message is
             one line naming the module and the problem.
     """
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     loaded = LoadedAgents()
     for name in dict.fromkeys(names):
-        before = set(registered_agents())
         module = _import(name)
-        added = (set(registered_agents()) - before) | set(agents_registered_by(name))
-        if not added:
-            raise AgentModuleError(
-                f"agent module {name!r} registers no agent: call "
-                "agent_definitions.register(Agent(...)) in it"
-            )
-        loaded.agents.extend(sorted(added - set(loaded.agents)))
+        known = {id(agent) for agent in loaded.agents}
+        loaded.agents.extend(a for a in module_agents(name, module) if id(a) not in known)
         loaded.scripts.update(_scripts(name, module))
     return loaded

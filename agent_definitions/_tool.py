@@ -10,6 +10,9 @@ from datetime import timedelta
 from typing import Any, get_type_hints
 
 import pydantic
+from temporalio.common import RetryPolicy
+
+from agent_continuations.agent_definitions._activity_options import ActivityOptions
 
 ApprovalPredicate = Callable[[Mapping[str, Any]], bool]
 
@@ -67,6 +70,7 @@ class Tool:
         needs_approval: True, False, or a deterministic predicate over the arguments.
         approval_timeout: How long to wait for a decision before rejecting as "timed out".
         editable: Whether a person approving a call may change its arguments.
+        activity_options: Timeouts, retry policy and task queue of the tool's activity.
     """
 
     name: str
@@ -76,6 +80,7 @@ class Tool:
     needs_approval: bool | ApprovalPredicate = False
     approval_timeout: timedelta | None = None
     editable: bool = True
+    activity_options: ActivityOptions = ActivityOptions()
 
     def parameters_schema(self) -> dict[str, Any]:
         """The JSON schema of the tool's parameters, as sent to the model."""
@@ -127,6 +132,10 @@ def tool(
     needs_approval: bool | ApprovalPredicate = False,
     approval_timeout: timedelta | None = None,
     editable: bool = True,
+    start_to_close_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    task_queue: str | None = None,
 ) -> Any:
     """Turn a function into a `Tool`, usable bare (`@tool`) or with options (`@tool(...)`).
 
@@ -136,10 +145,19 @@ def tool(
         needs_approval: True to always ask a person, or a predicate over the arguments.
         approval_timeout: Reject the call as "timed out" when no decision comes in time.
         editable: False refuses approvals that change the call's arguments.
+        start_to_close_timeout: The longest one attempt of the tool may run.
+        heartbeat_timeout: An attempt whose worker is silent this long is retried.
+        retry_policy: How Temporal retries the tool's activity.
+        task_queue: Run the tool only on workers polling this queue
+            (`agent-worker --agents MODULE --task-queue QUEUE` where its credentials are).
 
     Returns:
         A `Tool`, or a decorator producing one.
+
+    Raises:
+        ValueError: A timeout is not positive, or the task queue is empty.
     """
+    options = ActivityOptions(start_to_close_timeout, heartbeat_timeout, retry_policy, task_queue)
 
     def wrap(func: Callable[..., Any]) -> Tool:
         summary, _ = _docstring_parts(func)
@@ -151,6 +169,7 @@ def tool(
             needs_approval=needs_approval,
             approval_timeout=approval_timeout,
             editable=editable,
+            activity_options=options,
         )
 
     return wrap(function) if function is not None else wrap

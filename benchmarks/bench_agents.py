@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 
 KB = 1000
 
@@ -35,8 +35,7 @@ middle = Agent(
 top = Agent(
     name="bench_top", instructions="Note, then ask the middle.", tools=[note], sub_agents=[middle]
 )
-for agent in (reader, top):
-    register(agent)
+AGENTS = [reader, top]
 
 
 def reads(sizes_kb: list[int]) -> Any:

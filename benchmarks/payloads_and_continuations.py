@@ -30,13 +30,15 @@ os.environ.setdefault("AGENT_PAYLOAD_STORE", tempfile.mkdtemp(prefix="bench-payl
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+from agent_continuations.agent_definitions import AgentCatalog  # noqa: E402
 from agent_continuations.agent_runs import export_run, resume_run  # noqa: E402
 from agent_continuations.connection import connect  # noqa: E402
 from agent_continuations.continuations import fold_levels  # noqa: E402
 from agent_continuations.plugin import AgentPlugin  # noqa: E402
 from agent_continuations.shared import AgentWorkflowInput, RunOptions  # noqa: E402
+from agent_continuations.testing import SCRIPTED_MODEL, scripted_model_activities  # noqa: E402
 from agent_continuations.workflows import AgentWorkflow  # noqa: E402
-from benchmarks.bench_agents import reads, tree_scripts  # noqa: E402
+from benchmarks.bench_agents import AGENTS, reads, tree_scripts  # noqa: E402
 from benchmarks.history_bytes import chain_history  # noqa: E402
 
 RUN_TIMEOUT = timedelta(minutes=10)
@@ -102,7 +104,7 @@ async def _continuations(client: Client, queue: str, messages: int) -> dict[str,
     size = len(json.dumps(continuation))
     counted = _count_messages(continuation)
     started = time.perf_counter()
-    resumed = await resume_run(client, continuation, task_queue=queue)
+    resumed = await resume_run(client, continuation, AgentCatalog(AGENTS), task_queue=queue)
     await _pending(resumed, time.perf_counter() + 600)
     imported = time.perf_counter() - started
     await export_run(client, resumed.id, move=True)
@@ -123,16 +125,21 @@ def _count_messages(continuation: dict[str, Any]) -> int:
     )
 
 
+def _plugin(scripts: dict[str, Any]) -> AgentPlugin:
+    models = scripted_model_activities(scripts)
+    return AgentPlugin(AGENTS, default_model=SCRIPTED_MODEL, model_activities=models)
+
+
 async def run(address: str, messages: int) -> dict[str, Any]:
     """Both parts; returns `{"big_payloads": ..., "continuations": ...}`."""
     notes_per_level = max(1, (messages // 3 - 3) // 2)
     scripts = {**tree_scripts(notes_per_level), "bench_reader": reads([100] * 50)}
-    client = await connect(address, plugin=AgentPlugin(scripts=scripts))
+    client = await connect(address, plugin=_plugin(scripts))
     queue = f"bench-payloads-{uuid.uuid4()}"
     async with Worker(client, task_queue=queue):
         fifty = await _reading(client, queue, "fifty-100kb", [100] * 50)
     scripts["bench_reader"] = reads([5000])
-    client = await connect(address, plugin=AgentPlugin(scripts=scripts))
+    client = await connect(address, plugin=_plugin(scripts))
     async with Worker(client, task_queue=queue):
         five_mb = await _reading(client, queue, "one-5mb", [5000])
         tree = await _continuations(client, queue, messages)

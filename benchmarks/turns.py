@@ -30,7 +30,7 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from agent_continuations.activities import ModelActivities  # noqa: E402
-from agent_continuations.agent_definitions import Agent, register, tool  # noqa: E402
+from agent_continuations.agent_definitions import Agent, tool  # noqa: E402
 from agent_continuations.connection import connect  # noqa: E402
 from agent_continuations.plugin import AgentPlugin  # noqa: E402
 from agent_continuations.shared import AgentWorkflowInput, RunOptions  # noqa: E402
@@ -48,7 +48,7 @@ def bench_lookup(query: str) -> str:
     return lookup_result(query)
 
 
-register(Agent(name="bench_researcher", instructions="Look things up.", tools=[bench_lookup]))
+AGENTS = [Agent(name="bench_researcher", instructions="Look things up.", tools=[bench_lookup])]
 
 
 class BareActivities:
@@ -105,7 +105,7 @@ async def _measure(client: Client, turns: int, start: Any) -> dict[str, Any]:
 async def run(address: str, model_url: str, turn_counts: list[int]) -> dict[str, Any]:
     """Both sides at each N; returns `{"turns": {N: {"agent": ..., "bare": ..., ratios}}}`."""
     models = ModelActivities(base_url=model_url, api_key="bench")
-    client = await connect(address, plugin=AgentPlugin(model_activities=models))
+    client = await connect(address, plugin=AgentPlugin(AGENTS, model_activities=models))
     queue = f"bench-turns-{uuid.uuid4()}"
     bare = BareActivities(model_url)
     results: dict[str, Any] = {}

@@ -195,7 +195,7 @@ def agent_side(argv: list[str]) -> Side:
     async def start(client: Client, queue: str, tree_id: str) -> WorkflowHandle:
         return await client.start_workflow(
             AgentWorkflow.run,
-            AgentWorkflowInput(agent="hr_agent", prompt=PROMPT),
+            AgentWorkflowInput(agent="hr_agent", prompt=PROMPT, model="scripted"),
             id=tree_id,
             task_queue=queue,
             execution_timeout=RUN_TIMEOUT,

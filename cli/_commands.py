@@ -6,27 +6,24 @@ import argparse
 import getpass
 import json
 import sys
-import uuid
 
 from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from agent_continuations.agent_definitions import UnknownAgentError, get_agent
-from agent_continuations.agent_runs import with_search_attributes
+from agent_continuations.agent_definitions import UnknownAgentError
+from agent_continuations.agent_runs import start_run
 from agent_continuations.cli._errors import CliError, report_error
 from agent_continuations.cli._format import call_id, format_output, format_pending
 from agent_continuations.cli._inbox import pending_everywhere
 from agent_continuations.cli._runs import Run, client_for
 from agent_continuations.continuations import run_output_to_json
 from agent_continuations.shared import (
-    AgentWorkflowInput,
     DecideInput,
     ModelSettings,
     RunOptions,
     validation_problems,
 )
-from agent_continuations.workflows import AgentWorkflow
 
 # `start` flags for the run's activity timeouts, and the `RunOptions` field each one sets.
 TIMEOUT_FLAGS = {
@@ -49,7 +46,7 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-async def start_run(
+async def start_and_find(
     client: Client,
     agent: str,
     prompt: str,
@@ -58,30 +55,32 @@ async def start_run(
     model: str | None = None,
     options: RunOptions | None = None,
 ) -> Run:
-    """Start `agent` on `prompt` and return the new run; it keeps the agent search attributes
-    current where the namespace has them (else a warning on stderr).
+    """Start `agent` on `prompt` (see `agent_runs.start_run`) and return the new run; what the
+    namespace lacks is a warning on stderr.
 
     Raises:
         CliError: The workflow ID is taken.
     """
-    workflow_id = workflow_id or f"{agent}-{uuid.uuid4().hex[:8]}"
-    options = await with_search_attributes(client, options or RunOptions(), _stderr)
     try:
-        await client.start_workflow(
-            AgentWorkflow.run,
-            AgentWorkflowInput(agent=agent, prompt=prompt, model=model, options=options),
-            id=workflow_id,
+        handle = await start_run(
+            client,
+            agent,
+            prompt,
             task_queue=task_queue,
+            workflow_id=workflow_id,
+            model=model,
+            options=options,
+            warn=_stderr,
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"a workflow with ID {workflow_id!r} already exists") from None
-    return await Run.find(client, workflow_id)
+    return await Run.find(client, handle.id)
 
 
 async def start(args: argparse.Namespace) -> int:
     """`start AGENT PROMPT`: print the new run's workflow ID; with `--wait`, where it got to."""
     try:
-        get_agent(args.agent)  # fail before connecting, and without starting a doomed run
+        args.catalog.get(args.agent)  # fail before connecting, without starting a doomed run
     except UnknownAgentError as error:
         raise CliError(str(error)) from None
     try:
@@ -98,7 +97,7 @@ async def start(args: argparse.Namespace) -> int:
             **timeouts,
         }
     )
-    run = await start_run(
+    run = await start_and_find(
         client, args.agent, args.prompt, args.task_queue, args.id, args.model, options
     )
     print(run.id)

@@ -78,6 +78,7 @@ def _import_file(args: argparse.Namespace) -> ImportedContinuation:
     try:
         return import_continuation(
             loads_continuation(raw),
+            args.catalog,
             agent=args.agent,
             key=seal_key_from_env(),
             allow_unsealed=args.allow_unsealed,

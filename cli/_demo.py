@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from agent_continuations.agent_definitions import DEFAULT_AGENT_MODULES, load_agent_modules
-from agent_continuations.cli._commands import default_approver, start_run
+from agent_continuations.cli._commands import default_approver, start_and_find
 from agent_continuations.cli._dev_server import demo_server, ui_url
 from agent_continuations.cli._errors import CliError
 from agent_continuations.cli._format import call_id, format_output, format_pending
@@ -21,6 +21,7 @@ from agent_continuations.cli._runs import connect_client
 from agent_continuations.connection import connect_config
 from agent_continuations.plugin import AgentPlugin
 from agent_continuations.shared import AgentRunOutput, DecideInput, JsonDict
+from agent_continuations.testing import SCRIPTED_MODEL, scripted_model_activities
 from agent_continuations.workflows import decision_signal_input
 
 AGENT = "hr_agent"
@@ -83,7 +84,7 @@ async def run_demo(
             (approving when there is none).
         keep: Do not decide: wait for a person to decide from the Web UI or a shell.
     """
-    run = await start_run(client, AGENT, PROMPT, task_queue)
+    run = await start_and_find(client, AGENT, PROMPT, task_queue)
     print(f"Started {AGENT} as workflow {run.id} on task queue {task_queue}.")
     print(f"Prompt: {PROMPT}")
     print("Waiting for the agents to reach a call that needs approval...")
@@ -120,9 +121,13 @@ async def demo(args: argparse.Namespace) -> int:
                 f"--keep-server: the dev server stays up after the demo (data in "
                 f"{server.data_dir}); stop it with `kill {server.process.pid}`."
             )
-        # The demo runs the examples whatever --agents loaded, so its worker can play them.
+        # The demo runs the examples on the scripted model, whatever --agents loaded.
         examples = load_agent_modules(DEFAULT_AGENT_MODULES)
-        plugin = AgentPlugin(scripts={**args.agent_scripts, **examples.scripts})
+        plugin = AgentPlugin(
+            examples.agents,
+            default_model=SCRIPTED_MODEL,
+            model_activities=scripted_model_activities(examples.scripts),
+        )
         client = await connect_client(args.address, args.namespace, plugin)
         async with Worker(client, task_queue=args.task_queue):
             await run_demo(client, args.task_queue, target, args.decision, args.keep_server)

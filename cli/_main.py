@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from temporalio.exceptions import TemporalError
 
 from agent_continuations.agent_definitions import (
+    AgentCatalog,
     AgentModuleError,
     agent_module_names,
     load_agent_modules,
@@ -34,9 +35,10 @@ async def amain(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else 2
     try:
-        args.agent_scripts = load_agent_modules(agent_module_names(args.agents)).scripts
+        args.loaded = load_agent_modules(agent_module_names(args.agents))
+        args.catalog = AgentCatalog(args.loaded.agents)
         return await args.command(args)
-    except (CliError, AgentModuleError) as error:
+    except (CliError, AgentModuleError, ValueError) as error:
         report_error(str(error))
     except TemporalError as error:
         report_error(f"Temporal: {getattr(error, 'message', None) or error}")

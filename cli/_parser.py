@@ -90,7 +90,7 @@ def _timeout_flags(parser: argparse.ArgumentParser) -> None:
             dest=field,
             type=_seconds,
             metavar="SECONDS",
-            help=f"{described[:1].lower()}{described[1:]} (default: {info.default:g})",
+            help=f"{described[:1].lower()}{described[1:]}",
         )
 
 

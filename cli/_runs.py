@@ -21,6 +21,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from agent_continuations.agent_runs import decide_run
 from agent_continuations.cli._errors import CliError
 from agent_continuations.connection import connect, connect_config
 from agent_continuations.plugin import AgentPlugin
@@ -59,9 +60,7 @@ async def connect_client(
 
 async def client_for(args: argparse.Namespace) -> Client:
     """A client for the server the command's `--address` and `--namespace` name."""
-    return await connect_client(
-        args.address, args.namespace, AgentPlugin(scripts=args.agent_scripts)
-    )
+    return await connect_client(args.address, args.namespace, AgentPlugin())
 
 
 @dataclass
@@ -125,11 +124,7 @@ class Run:
             CliError: The workflow's validator refused the decision, or no worker answered.
         """
         try:
-            return await self.handle.execute_update(
-                AgentWorkflow.decide,  # type: ignore[arg-type]  # the handler takes raw input
-                decision,
-                rpc_timeout=WORKER_TIMEOUT,
-            )
+            return await decide_run(self.handle, decision, WORKER_TIMEOUT)
         except WorkflowUpdateFailedError as error:
             reason = getattr(error.cause, "message", None) or error.cause
             raise CliError(f"refused: {reason}") from None

@@ -1,13 +1,8 @@
-"""Which registered agent each level of a continuation belongs to, and what its calls need."""
+"""Which agent each level of a continuation belongs to, and what its calls need."""
 
 from __future__ import annotations
 
-from agent_continuations.agent_definitions import (
-    Agent,
-    UnknownAgentError,
-    get_agent,
-    registered_agents,
-)
+from agent_continuations.agent_definitions import Agent, AgentCatalog, UnknownAgentError
 from agent_continuations.continuations._checks import call_arguments, where
 from agent_continuations.continuations._errors import ContinuationImportError
 from agent_continuations.continuations._tree import Level
@@ -29,26 +24,26 @@ def _tool_names(agent: Agent) -> set[str]:
     return {t.name for t in agent.tools} | {a.tool_name for a in agent.sub_agents}
 
 
-def root_agent(continuation: JsonDict, named: str | None) -> Agent:
-    """The named agent, or the one registered agent whose tools cover every call at the root.
+def root_agent(agents: AgentCatalog, continuation: JsonDict, named: str | None) -> Agent:
+    """The named agent, or the one agent of `agents` whose tools cover every call at the root.
 
     Raises:
         ContinuationImportError: No such agent, or no single one fits.
     """
     if named:
         try:
-            return get_agent(named)
+            return agents.get(named)
         except UnknownAgentError as error:
             raise ContinuationImportError(str(error)) from None
     called = _called_names(continuation)
-    fits = [a for a in map(get_agent, registered_agents()) if called <= _tool_names(a)]
+    fits = [a for a in agents if called <= _tool_names(a)]
     first = continuation["messages"][0] if continuation["messages"] else {}
     same_instructions = [a for a in fits if a.instructions == first.get("content")]
     if len(same_instructions) == 1 or len(fits) == 1:
         return (same_instructions or fits)[0]
     calls = ", ".join(sorted(called)) or "no tools"
     if not fits:
-        raise ContinuationImportError(f"no registered agent has the tools it calls ({calls})")
+        raise ContinuationImportError(f"no known agent has the tools it calls ({calls})")
     names = ", ".join(a.name for a in fits)
     raise ContinuationImportError(f"several agents fit ({names}): name the agent to resume")
 

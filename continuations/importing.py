@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent_continuations.agent_definitions import Agent
+from agent_continuations.agent_definitions import Agent, AgentCatalog
 from agent_continuations.continuations._agents import level_agent, needs_approval, root_agent
 from agent_continuations.continuations._checks import Decisions, approval_decisions, check_level
 from agent_continuations.continuations._errors import (
@@ -121,6 +121,7 @@ class _Levels:
 
 def _import(
     data: Any,
+    agents: AgentCatalog,
     agent: str | None,
     key: bytes | None,
     allow_unsealed: bool,
@@ -138,10 +139,10 @@ def _import(
         )
     continuation = output["continuation"]
     fold_levels(continuation, check_level)
-    agents = output.get("agents") or {}
+    named = output.get("agents") or {}
     levels = _Levels(
-        root=root_agent(continuation, agent or agents.get("")),
-        agents=agents,
+        root=root_agent(agents, continuation, agent or named.get("")),
+        agents=named,
         decided=approval_decisions(continuation, output.get("approval_info") or []),
         approver=resumed_by,
         reason=f"{IMPORT_REASON} {source}" if source else IMPORT_REASON,
@@ -163,6 +164,7 @@ def _import(
 
 def import_continuation(
     data: Any,
+    agents: AgentCatalog,
     agent: str | None = None,
     key: bytes | None = None,
     *,
@@ -175,8 +177,9 @@ def import_continuation(
     Args:
         data: The decoded JSON: an `approval_required` or `suspended` output (the prototype's
             or ours), or the prototype's resume input `{"continuation", "approval_info"}`.
-        agent: The root agent's name; by default the file's `agents`, else the one registered
-            agent whose tools fit.
+        agents: The agents the run may belong to (the worker's).
+        agent: The root agent's name; by default the file's `agents`, else the one agent of
+            `agents` whose tools fit.
         key: The seal key. A sealed file is refused without it or if it does not match; with
             it, an unsealed file (no `seal`, or `null`) is refused unless `allow_unsealed`.
         allow_unsealed: Accept an unsealed file although a key is configured. Its `decisions`
@@ -188,6 +191,6 @@ def import_continuation(
         ContinuationImportError: The file cannot be resumed; the message, one line, says why.
     """
     try:
-        return _import(data, agent, key, allow_unsealed, resumed_by, source)
+        return _import(data, agents, agent, key, allow_unsealed, resumed_by, source)
     except (ContinuationFormatError, SealError) as error:
         raise ContinuationImportError(str(error)) from None

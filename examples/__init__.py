@@ -1,4 +1,5 @@
-"""Example agents, loaded the way a user's agent module is (`--agents examples`, the default).
+"""Example agents, loaded the way a user's agent module is (`--agents
+agent_continuations.examples`, the worker's default).
 
 `SCRIPTS` holds the replies of the offline `scripted` model for each example agent.
 """

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations import Agent, tool
 
 
 @tool
@@ -63,8 +63,6 @@ hr_agent = Agent(
     tools=[send_email_tool],
     sub_agents=[account_agent],
 )
-
-register(hr_agent)
 
 # Offline replies for the `scripted` model, one per model turn.
 ONBOARDING_SCRIPTS: dict[str, list[dict[str, Any]]] = {

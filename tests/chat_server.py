@@ -93,8 +93,8 @@ class ChatServer:
         return f"http://{host!s}:{port}/v1"
 
     def model_activities(self) -> ModelActivities:
-        """Model activities whose non-scripted models go to this server."""
-        return ModelActivities(scripts={}, base_url=self.url, api_key="test")
+        """Model activities whose models go to this server."""
+        return ModelActivities(base_url=self.url, api_key="test")
 
     def __enter__(self) -> ChatServer:
         self._thread.start()

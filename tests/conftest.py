@@ -91,12 +91,21 @@ def address(dev_server_env: WorkflowEnvironment) -> str:
 
 
 @pytest.fixture
-def starter(address: str, task_queue: str, capsys: pytest.CaptureFixture[str]):
-    """Run `starter.py ARGS` in process; returns (exit code, stdout, stderr)."""
+def starter(
+    address: str,
+    task_queue: str,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+):
+    """Run `starter.py ARGS` in process; returns (exit code, stdout, stderr). It knows the
+    examples and the agents of the test's module (its `AGENTS`), as `--agents` says."""
+    agents = ["--agents", "agent_continuations.examples"]
+    if hasattr(request.module, "AGENTS"):
+        agents += ["--agents", request.module.__name__]
 
     async def run(*argv: str) -> tuple[int, str, str]:
         async with asyncio.timeout(CLI_TIMEOUT):
-            code = await amain(["--address", address, "--task-queue", task_queue, *argv])
+            code = await amain(["--address", address, "--task-queue", task_queue, *agents, *argv])
         out, err = capsys.readouterr()
         return code, out, err
 

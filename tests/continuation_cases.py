@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agent_continuations.agent_definitions import Agent, register
+from agent_continuations.agent_definitions import Agent
 from agent_continuations.examples import SCRIPTS as EXAMPLE_SCRIPTS
 from agent_continuations.examples import hr_agent
 
@@ -16,7 +16,7 @@ director_agent = Agent(
     instructions="You run the office. Delegate onboarding to the HR agent.",
     sub_agents=[hr_agent],
 )
-register(director_agent)
+AGENTS = [director_agent]
 DIRECTOR_PROMPT = "Please onboard stzhang."
 
 

@@ -11,7 +11,7 @@ import json
 import os
 import time
 
-from agent_continuations.agent_definitions import Agent, current_tool_call, register, tool
+from agent_continuations.agent_definitions import Agent, current_tool_call, tool
 
 LEDGER_ENV = "CRASH_LEDGER"
 CHAT_MODEL = "crash-model"  # not `scripted`: served by the test's chat server
@@ -61,7 +61,7 @@ def _call(name: str, **arguments: str) -> dict[str, object]:
     return {"tool_calls": [{"name": name, "arguments": arguments}]}
 
 
-register(
+AGENTS = [
     Agent(name="model_crash", instructions="Note, then answer.", model=CHAT_MODEL, tools=[quick]),
     Agent(name="tool_crash", instructions="Note quickly and slowly.", tools=[quick, slow]),
     Agent(name="approval_crash", instructions="Note, then ask.", tools=[quick, guarded]),
@@ -71,7 +71,7 @@ register(
         tools=[quick],
         sub_agents=[Agent(name="child_crash", instructions="Note twice.", tools=[quick, slow])],
     ),
-)
+]
 
 SCRIPTS = {
     "tool_crash": [

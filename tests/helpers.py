@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -18,16 +18,23 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from agent_continuations import examples
-from agent_continuations.activities import ModelActivities, Script
+from agent_continuations.activities import ModelActivities
+from agent_continuations.agent_definitions import Agent
+from agent_continuations.agent_runs import start_run
 from agent_continuations.plugin import AgentPlugin
-from agent_continuations.shared import AgentRunOutput, AgentWorkflowInput, RunOptions
+from agent_continuations.shared import AgentRunOutput, RunOptions
+from agent_continuations.testing import SCRIPTED_MODEL, Script, scripted_model_activities
 from agent_continuations.workflows import AgentWorkflow
+from continuation_cases import director_agent
 
 RUN_TIMEOUT = timedelta(minutes=2)
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_STOP_SECONDS = 30
 UNHANDLED_COMMAND = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
 T = TypeVar("T")
+# The agents a test's worker runs unless it names its own: the examples, and the director
+# above them that the continuation tests use.
+SHARED_AGENTS = (examples.hr_agent, director_agent)
 
 
 @asynccontextmanager
@@ -36,16 +43,20 @@ async def running_worker(
     task_queue: str,
     scripts: Mapping[str, Script] | None = None,
     model_activities: ModelActivities | None = None,
+    agents: Sequence[Agent] = SHARED_AGENTS,
 ) -> AsyncIterator[Worker]:
     """A worker with the agent plugin for `task_queue`, running for the duration of the block.
 
-    Scripts default to the examples'. A workflow whose code raises fails instead of retrying
-    its task until a fixed worker is deployed (Temporal's default, right in production), so
-    a bug fails its test fast.
+    It runs `agents` (`SHARED_AGENTS` by default), on the `scripted` model unless an agent or
+    the run names another, playing `scripts` (the examples' by default). A workflow whose code
+    raises fails instead of retrying its task until a fixed worker is deployed (Temporal's
+    default, right in production), so a bug fails its test fast.
     """
     plugin = AgentPlugin(
-        scripts=examples.SCRIPTS if scripts is None else scripts,
-        model_activities=model_activities,
+        agents,
+        default_model=SCRIPTED_MODEL,
+        model_activities=model_activities
+        or scripted_model_activities(examples.SCRIPTS if scripts is None else scripts),
     )
     worker = Worker(
         client,
@@ -67,13 +78,14 @@ async def start_agent(
     options: RunOptions | None = None,
 ) -> WorkflowHandle[Any, AgentRunOutput]:
     """Start a run with a fresh ID and an execution timeout, so a hang fails fast."""
-    return await client.start_workflow(
-        AgentWorkflow.run,
-        AgentWorkflowInput(
-            agent=agent, prompt=prompt, model=model, options=options or RunOptions()
-        ),
-        id=f"test-{agent}-{uuid.uuid4()}",
+    return await start_run(
+        client,
+        agent,
+        prompt,
         task_queue=task_queue,
+        workflow_id=f"test-{agent}-{uuid.uuid4()}",
+        model=model,
+        options=options,
         execution_timeout=execution_timeout,
     )
 
@@ -151,12 +163,15 @@ def one_error_line(err: str) -> str:
 
 @contextmanager
 def worker_process(
-    argv: list[str], cwd: Path, env: Mapping[str, str] | None = None
+    argv: list[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    program: list[str] | None = None,
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`python worker.py ARGV` in `cwd`, once it polls: the process and its polling log line.
-    It is stopped when the block ends."""
+    """`python worker.py ARGV` (or `program ARGV`) in `cwd`, once it polls: the process and
+    its polling log line. It is stopped when the block ends."""
     worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "worker.py"), *argv],
+        [*(program or [sys.executable, str(ROOT / "worker.py")]), *argv],
         cwd=cwd,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,

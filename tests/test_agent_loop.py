@@ -6,7 +6,7 @@ import asyncio
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from helpers import running_worker, start_agent, tool_call, tool_results
 
 both_started = asyncio.Event()
@@ -25,18 +25,18 @@ async def first_half(word: str) -> str:
 
 second_half = tool(first_half.function, name="second_half")
 
-register(
+AGENTS = [
     Agent(name="loop_plain", instructions="Answer briefly."),
     Agent(name="loop_parallel", instructions="Use both tools.", tools=[first_half, second_half]),
-)
+]
 
 
 async def test_agent_without_tools_completes(time_skipping_env: WorkflowEnvironment, task_queue):
     client = time_skipping_env.client
     scripts = {"loop_plain": [{"content": "Hello there."}]}
-    async with running_worker(client, task_queue, scripts):
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
         output = await (await start_agent(client, task_queue, "loop_plain", "Say hello")).result()
-    assert output.end_reason == "completed"
+    assert output.end_reason == "completed", output.error
     assert output.result == "Hello there."
     assert [m["role"] for m in output.messages] == ["developer", "user", "assistant"]
     assert output.messages[0]["content"] == "Answer briefly."
@@ -59,9 +59,9 @@ async def test_tools_without_approval_run_in_parallel(
             {"content": "ABCD"},
         ]
     }
-    async with running_worker(client, task_queue, scripts):
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
         output = await (await start_agent(client, task_queue, "loop_parallel", "go")).result()
-    assert output.end_reason == "completed"
+    assert output.end_reason == "completed", output.error
     assert tool_results(output) == {"first_half": "AB", "second_half": "CD"}
     assert sorted(arrivals) == ["ab", "cd"]
 
@@ -76,9 +76,9 @@ async def test_bad_tool_calls_are_answered_with_errors(
             {"content": "sorry"},
         ]
     }
-    async with running_worker(client, task_queue, scripts):
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
         output = await (await start_agent(client, task_queue, "loop_parallel", "go")).result()
-    assert output.end_reason == "completed"
+    assert output.end_reason == "completed", output.error
     results = tool_results(output)
     assert results["no_such_tool"] == "Error: there is no tool named 'no_such_tool'"
     assert "do not fit its schema" in results["first_half"] and "word" in results["first_half"]
@@ -86,7 +86,7 @@ async def test_bad_tool_calls_are_answered_with_errors(
 
 async def test_unknown_agent_ends_with_error(time_skipping_env: WorkflowEnvironment, task_queue):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, {}):
+    async with running_worker(client, task_queue, {}, agents=AGENTS):
         output = await (await start_agent(client, task_queue, "nobody", "hi")).result()
     assert output.end_reason == "error"
     assert output.error == "unknown agent 'nobody'"

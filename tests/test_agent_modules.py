@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from agent_continuations import examples
 from agent_continuations.agent_definitions import (
     AGENT_MODULES_ENV,
+    AgentCatalog,
     AgentModuleError,
     agent_module_names,
     load_agent_modules,
@@ -54,9 +56,10 @@ def user_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def user_worker(user_dir: Path, address: str, task_queue: str) -> Iterator[subprocess.Popen]:
-    """`python worker.py --agents my_agents` running in the user's folder until the test ends."""
+    """`python worker.py --agents my_agents` running in the user's folder until the test ends,
+    its agents on the scripted model."""
     argv = ["--agents", "my_agents", "--address", address, "--task-queue", task_queue]
-    with worker_process(argv, user_dir) as (worker, line):
+    with worker_process(argv, user_dir, {"AGENT_MODEL": "scripted"}) as (worker, line):
         assert "for agents refunds" in line
         yield worker
 
@@ -86,10 +89,10 @@ async def test_worker_and_starter_run_a_users_module(user_dir, user_worker, addr
     assert out.startswith("end_reason: completed\nresult: Order A-17 is refunded.")
 
 
-def test_starter_refuses_an_agent_its_modules_do_not_register(user_dir):
+def test_starter_refuses_an_agent_its_modules_do_not_define(user_dir):
     code, _, err = command("starter.py", "start", "refunds", "Refund A-17.", cwd=user_dir)
     assert code == 1
-    assert one_error_line(err).startswith("error: unknown agent 'refunds' (registered: ")
+    assert one_error_line(err).startswith("error: unknown agent 'refunds' (known: ")
 
 
 @pytest.mark.parametrize(
@@ -99,11 +102,19 @@ def test_starter_refuses_an_agent_its_modules_do_not_register(user_dir):
         ("broken_agents", "import no_such_dependency\n", "failed to import: ModuleNotFoundError"),
         ("typo_agents", "def (:\n", "failed to import: SyntaxError"),
         ("raising_agents", "raise RuntimeError('no API key')\n", "RuntimeError: no API key"),
-        ("empty_agents", "AGENTS = []\n", "agent module 'empty_agents' registers no agent"),
+        ("empty_agents", "AGENTS = []\n", "agent module 'empty_agents' defines no agent"),
+        ("no_agents", "x = 1\n", "agent module 'no_agents' defines no agent"),
+        ("wrong_agents", "AGENTS = ['hr_agent']\n", "AGENTS of agent module 'wrong_agents'"),
+        (
+            "twin_agents",
+            "from agent_continuations import Agent\n"
+            "a = Agent(name='twin', instructions='x')\nb = Agent(name='twin', instructions='y')\n",
+            "two different agents are named 'twin'",
+        ),
         (
             "bad_scripts_agents",
-            "from agent_definitions import Agent, register\n"
-            "register(Agent(name='bad_scripts', instructions='x'))\nSCRIPTS = ['not', 'a map']\n",
+            "from agent_continuations import Agent\n"
+            "bad = Agent(name='bad_scripts', instructions='x')\nSCRIPTS = ['not', 'a map']\n",
             "SCRIPTS of agent module 'bad_scripts_agents' must map agent names",
         ),
     ],
@@ -128,10 +139,25 @@ def test_module_names_come_from_flags_then_the_environment_then_the_examples(mon
     assert agent_module_names(["mine", "a,b"]) == ["mine", "a", "b"]
 
 
-def test_loading_a_module_again_still_counts_its_agents():
+def test_loading_a_module_again_still_collects_its_agents():
     first = load_agent_modules(["agent_continuations.examples"])
     again = load_agent_modules(["agent_continuations.examples"])
-    assert first.agents == again.agents == ["account_agent", "hr_agent"]
+    assert first.agents == again.agents == [examples.account_agent, examples.hr_agent]
     assert set(again.scripts) == {"account_agent", "hr_agent"}
-    with pytest.raises(AgentModuleError, match="registers no agent"):
+    with pytest.raises(AgentModuleError, match="defines no agent"):
         load_agent_modules(["json"])
+
+
+def test_an_agents_list_names_the_agents_a_module_offers(tmp_path: Path, monkeypatch):
+    (tmp_path / "listed_agents.py").write_text(
+        "from agent_continuations import Agent\n"
+        "helper = Agent(name='helper', instructions='Help.')\n"
+        "boss = Agent(name='boss', instructions='Lead.', sub_agents=[helper])\n"
+        "draft = Agent(name='draft', instructions='Not ready.')\n"
+        "AGENTS = [boss]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    loaded = load_agent_modules(["listed_agents"])
+    assert [agent.name for agent in loaded.agents] == ["boss"]
+    assert AgentCatalog(loaded.agents).names() == ["boss", "helper"]

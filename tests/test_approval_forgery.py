@@ -11,7 +11,7 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.shared import AgentWorkflowInput, ApprovalDecision, DecideInput
 from agent_continuations.workflows import AgentWorkflow
 from helpers import (
@@ -38,7 +38,7 @@ def pay(account: str, amount: int) -> str:
 
 vault = Agent(name="forgery_vault", instructions="Guard the vault.", tools=[grant_access, pay])
 boss = Agent(name="forgery_boss", instructions="Delegate.", sub_agents=[vault])
-register(boss)
+AGENTS = [boss]
 SCRIPTS: dict[str, Any] = {
     "forgery_vault": [
         {"tool_calls": [tool_call("grant_access", user="eve", security_level=2)]},
@@ -69,7 +69,7 @@ async def test_forged_reports_and_park_from_outside_are_ignored(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle, entry, child = await _waiting_tree(client, task_queue)
         leaf = entry["tool_call"]
         forged_leaf = {
@@ -113,7 +113,7 @@ async def test_decisions_sent_to_a_sub_agent_are_refused(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle, entry, child = await _waiting_tree(client, task_queue)
         leaf_id = entry["path_ids"][-1]
         with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -143,7 +143,7 @@ async def test_a_decision_with_another_calls_digest_is_refused(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle, entry, _ = await _waiting_tree(client, task_queue)
         assert len(entry["digest"]) == 16
         stale = DecideInput(path_ids=entry["path_ids"], approved=True, digest="0" * 16)
@@ -165,7 +165,7 @@ async def test_tools_may_forbid_edits_and_edits_keep_the_original(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle, entry, _ = await _waiting_tree(client, task_queue)
         edited = DecideInput(
             path_ids=entry["path_ids"],
@@ -177,7 +177,7 @@ async def test_tools_may_forbid_edits_and_edits_keep_the_original(
         assert "grant_access does not allow its arguments to be edited" in str(refused.value.cause)
         await handle.signal(AgentWorkflow.reject, ApprovalDecision(path_ids=entry["path_ids"]))
         await handle.result()
-    async with running_worker(client, task_queue, PAY_SCRIPTS):
+    async with running_worker(client, task_queue, PAY_SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "forgery_vault", "pay acme")
         [entry] = await wait_for_pending(handle)
         await handle.execute_update(
@@ -211,7 +211,7 @@ async def test_a_squatted_sub_agent_id_does_not_stop_the_parent(
         ],
     }
     root_id = f"squat-target-{uuid.uuid4()}"
-    async with running_worker(client, task_queue, predictable):
+    async with running_worker(client, task_queue, predictable, agents=AGENTS):
         # A sub-agent's ID used to be `<parent ID>/<call ID>`: both can be known in advance.
         await client.start_workflow(
             AgentWorkflow.run,

@@ -7,7 +7,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.shared import ApprovalDecision
 from agent_continuations.workflows import AgentWorkflow
 from helpers import (
@@ -37,7 +37,7 @@ def lookup(account: str) -> str:
     return f"{account} is open"
 
 
-register(
+AGENTS = [
     Agent(name="bank_end", instructions="Move money.", tools=[transfer, lookup]),
     Agent(
         name="bank_tell",
@@ -52,7 +52,7 @@ register(
         on_reject="tell_model",
         approval_timeout=timedelta(hours=24),
     ),
-)
+]
 
 BIG = {"tool_calls": [tool_call("transfer", account="acme", amount=50000)]}
 DONE = {"content": "done"}
@@ -65,7 +65,7 @@ def scripts(agent: str, *replies: dict[str, Any]) -> dict[str, list[dict[str, An
 async def test_small_amount_needs_no_approval(time_skipping_env: WorkflowEnvironment, task_queue):
     client = time_skipping_env.client
     small = {"tool_calls": [tool_call("transfer", account="acme", amount=500)]}
-    async with running_worker(client, task_queue, scripts("bank_end", small, DONE)):
+    async with running_worker(client, task_queue, scripts("bank_end", small, DONE), agents=AGENTS):
         output = await (await start_agent(client, task_queue, "bank_end", "pay")).result()
     assert tool_results(output) == {"transfer": "moved 500 to acme"}
     assert output.decisions == []
@@ -73,7 +73,7 @@ async def test_small_amount_needs_no_approval(time_skipping_env: WorkflowEnviron
 
 async def test_approve_runs_the_call(time_skipping_env: WorkflowEnvironment, task_queue):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, scripts("bank_end", BIG, DONE)):
+    async with running_worker(client, task_queue, scripts("bank_end", BIG, DONE), agents=AGENTS):
         handle = await start_agent(client, task_queue, "bank_end", "pay")
         [entry] = await wait_for_pending(handle)
         assert entry["paths"] == ["transfer"]
@@ -93,7 +93,7 @@ async def test_approve_runs_the_call(time_skipping_env: WorkflowEnvironment, tas
 
 async def test_reject_ends_the_run_by_default(time_skipping_env: WorkflowEnvironment, task_queue):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, scripts("bank_end", BIG, DONE)):
+    async with running_worker(client, task_queue, scripts("bank_end", BIG, DONE), agents=AGENTS):
         handle = await start_agent(client, task_queue, "bank_end", "pay")
         [entry] = await wait_for_pending(handle)
         await handle.signal(
@@ -110,7 +110,7 @@ async def test_reject_ends_the_run_by_default(time_skipping_env: WorkflowEnviron
 
 async def test_reject_with_tell_model_goes_on(time_skipping_env: WorkflowEnvironment, task_queue):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, scripts("bank_tell", BIG, DONE)):
+    async with running_worker(client, task_queue, scripts("bank_tell", BIG, DONE), agents=AGENTS):
         handle = await start_agent(client, task_queue, "bank_tell", "pay")
         [entry] = await wait_for_pending(handle)
         await handle.signal(
@@ -124,7 +124,7 @@ async def test_reject_with_tell_model_goes_on(time_skipping_env: WorkflowEnviron
 
 async def test_approve_with_edited_arguments(time_skipping_env: WorkflowEnvironment, task_queue):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, scripts("bank_end", BIG, DONE)):
+    async with running_worker(client, task_queue, scripts("bank_end", BIG, DONE), agents=AGENTS):
         handle = await start_agent(client, task_queue, "bank_end", "pay")
         [entry] = await wait_for_pending(handle)
         await handle.signal(
@@ -150,7 +150,7 @@ async def test_one_call_waits_while_another_runs(
             tool_call("lookup", account="acme"),
         ]
     }
-    async with running_worker(client, task_queue, scripts("bank_end", both, DONE)):
+    async with running_worker(client, task_queue, scripts("bank_end", both, DONE), agents=AGENTS):
         handle = await start_agent(client, task_queue, "bank_end", "pay")
         [entry] = await wait_for_pending(handle)
         state = await handle.query(AgentWorkflow.get_state)
@@ -171,7 +171,9 @@ async def test_one_call_waits_while_another_runs(
 
 async def test_approval_times_out(own_time_skipping_env: WorkflowEnvironment, task_queue):
     client = own_time_skipping_env.client
-    async with running_worker(client, task_queue, scripts("bank_timeout", BIG, DONE)):
+    async with running_worker(
+        client, task_queue, scripts("bank_timeout", BIG, DONE), agents=AGENTS
+    ):
         handle = await start_agent(
             client, task_queue, "bank_timeout", "pay", execution_timeout=timedelta(days=7)
         )

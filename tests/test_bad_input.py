@@ -6,7 +6,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.shared import DecideInput
 from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
@@ -18,7 +18,7 @@ def wire(amount: int) -> str:
     return f"wired {amount}"
 
 
-register(Agent(name="bad_input_bank", instructions="Wire.", tools=[wire]))
+AGENTS = [Agent(name="bad_input_bank", instructions="Wire.", tools=[wire])]
 SCRIPTS = {"bad_input_bank": [{"tool_calls": [tool_call("wire", amount=5)]}, {"content": "ok"}]}
 
 
@@ -32,7 +32,7 @@ async def test_bad_signals_and_updates_leave_the_run_waiting(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "bad_input_bank", "wire 5")
         [entry] = await wait_for_pending(handle)
         call_id = entry["path_ids"][0]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, CustomPolicy, register, tool
+from agent_continuations.agent_definitions import Agent, CustomPolicy, tool
 from agent_continuations.shared import ApprovalDecision
 from agent_continuations.workflows import AgentWorkflow
 from helpers import (
@@ -46,15 +46,15 @@ def broken_check(status: Any) -> bool:
     return 1 / 0 > 0
 
 
-register(Agent(name="buggy_refunds", instructions="Refund.", tools=[refund, lookup]))
-register(
+AGENTS = [
+    Agent(name="buggy_refunds", instructions="Refund.", tools=[refund, lookup]),
     Agent(
         name="buggy_policy",
         instructions="Look up.",
         tools=[lookup],
         suspension_policies=[CustomPolicy("broken", broken_check)],
-    )
-)
+    ),
+]
 SCRIPTS: dict[str, Any] = {
     "buggy_refunds": [
         {"tool_calls": [tool_call("refund", order="A1"), tool_call("lookup", key="k")]},
@@ -68,7 +68,7 @@ async def test_a_raising_predicate_asks_a_person_and_a_raising_validator_is_an_e
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "buggy_refunds", "refund A1")
         [entry] = await wait_for_pending(handle)
         assert entry["paths"] == ["refund"]  # the predicate raised: a person decides
@@ -89,7 +89,7 @@ async def test_a_raising_policy_suspends_the_level(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "buggy_policy", "go")
         state = await query_until(handle, AgentWorkflow.get_state, lambda s: bool(s.suspend_list))
         assert state.suspend_list == ["broken"]

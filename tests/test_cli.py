@@ -114,7 +114,7 @@ async def test_unknown_agent_is_refused_before_connecting(capsys):
     code = await amain(["--address", f"127.0.0.1:{free_port()}", "start", "nobody", "hi"])
     assert code == 1
     line = one_error_line(capsys.readouterr().err)
-    assert line.startswith("error: unknown agent 'nobody' (registered: ") and "hr_agent" in line
+    assert line.startswith("error: unknown agent 'nobody' (known: ") and "hr_agent" in line
 
 
 async def test_no_server_is_one_line(capsys):

@@ -9,11 +9,12 @@ from typing import Any
 
 import test_suspension
 from agent_continuations.cli import amain
-from continuation_cases import DIRECTOR_PROMPT
+from continuation_cases import DIRECTOR_PROMPT, director_agent
 from continuation_cases import SCRIPTS as DIRECTOR_SCRIPTS
 from helpers import one_error_line, running_worker
 from test_example_agents import PROMPT
 
+AGENTS = [director_agent, test_suspension.slow_shipper]
 SCRIPTS = {**DIRECTOR_SCRIPTS, **test_suspension.SCRIPTS}
 # One run waits at each depth: at the root, in a sub-agent, in a sub-agent's sub-agent.
 RUNS = {
@@ -52,7 +53,7 @@ async def _inbox(starter, ids: dict[str, str], *flags: str) -> dict[str, list[di
 
 
 async def test_pending_lists_every_waiting_call_in_every_run(dev_server_env, task_queue, starter):
-    async with running_worker(dev_server_env.client, task_queue, SCRIPTS):
+    async with running_worker(dev_server_env.client, task_queue, SCRIPTS, agents=AGENTS):
         ids = await _started(starter)
         inbox = await _inbox(starter, ids)
         for agent, workflow_id in ids.items():
@@ -95,7 +96,7 @@ async def test_pending_lists_every_waiting_call_in_every_run(dev_server_env, tas
 
 
 async def test_list_shows_each_runs_status(dev_server_env, task_queue, starter):
-    async with running_worker(dev_server_env.client, task_queue, SCRIPTS):
+    async with running_worker(dev_server_env.client, task_queue, SCRIPTS, agents=AGENTS):
         ids = await _started(starter)
         inbox = await _inbox(starter, ids)
         code, out, _ = await starter("list", "--json")

@@ -98,7 +98,7 @@ class Workers:
         self._folder = folder
         self._argv = [sys.executable, str(ROOT / "worker.py"), "--agents", "crash_agents"]
         self._argv += ["--address", address, "--task-queue", task_queue]
-        self._env = {**os.environ, LEDGER_ENV: str(ledger.path)}
+        self._env = {**os.environ, LEDGER_ENV: str(ledger.path), "AGENT_MODEL": "scripted"}
         self._started: list[subprocess.Popen[bytes]] = []
 
     async def start(self, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:

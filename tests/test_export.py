@@ -8,6 +8,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from agent_continuations.agent_definitions import AgentCatalog
 from agent_continuations.agent_runs import export_run, resume_run
 from agent_continuations.continuations import parse_agent_output
 from agent_continuations.shared import ApprovalDecision
@@ -15,6 +16,8 @@ from agent_continuations.workflows import AgentWorkflow
 from continuation_cases import DIRECTOR_PROMPT, SCRIPTS, director_agent
 from helpers import running_worker, start_agent, wait_for_pending
 from prototype_agent import from_definition
+
+CATALOG = AgentCatalog([director_agent])
 
 GOLDEN = Path(__file__).parent / "golden"
 OUR_KEYS = ("format_version", "agents", "decisions", "usage")
@@ -79,7 +82,7 @@ async def test_an_untouched_export_resumes_waiting_for_the_same_call(
         # The workflow's own view of what waits is unchanged: unprocessed, not null.
         assert waiting["approved"] is False
 
-        resumed = await resume_run(client, exported, task_queue=task_queue)
+        resumed = await resume_run(client, exported, CATALOG, task_queue=task_queue)
         [again] = await wait_for_pending(resumed)
         assert again["path_ids"] == entry["path_ids"]
         await resumed.signal(

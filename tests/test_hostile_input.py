@@ -21,7 +21,7 @@ from agent_continuations.activities import (
     ModelCallInput,
     ModelCallOutput,
 )
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.shared import ApprovalDecision, RunOptions
 from agent_continuations.workflows import AgentWorkflow
 from chat_server import ChatServer, Completion, RawMessage
@@ -54,7 +54,6 @@ def wire(amount: int) -> str:
 
 hostile = Agent(name="hostile_echo", instructions="Echo.", tools=[echo, wire])
 hostile_boss = Agent(name="hostile_boss", instructions="Delegate.", sub_agents=[hostile])
-register(hostile_boss)
 
 # JSON values, from plain to odd: what a person or a buggy client may send.
 json_values = st.recursive(
@@ -121,7 +120,9 @@ async def test_a_malformed_reply_ends_the_run_with_the_reason(
 ):
     client = time_skipping_env.client
     with ChatServer(RawMessage(message)) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, "hostile_echo", "hi", model=MODEL)
             output = await handle.result()
     assert output.end_reason == "error"
@@ -155,7 +156,9 @@ async def test_repeated_and_missing_call_ids_get_their_own_identity(
     # The next turn reuses call_0, as some providers do every turn.
     again = Completion(tool_calls=[{"id": "call_0", "name": "wire", "arguments": {"amount": 3}}])
     with ChatServer(repeated, again, Completion("done")) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, "hostile_echo", "hi", model=MODEL)
             first = await wait_for_pending(handle, count=2)
             assert sorted(e["path_ids"][-1] for e in first) == ["call_0", "call_0_2"]
@@ -224,7 +227,9 @@ async def test_no_model_reply_fails_a_workflow_task(
     time_skipping_env: WorkflowEnvironment, task_queue: str, reply: dict[str, Any]
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, model_activities=FuzzedModel(reply)):
+    async with running_worker(
+        client, task_queue, model_activities=FuzzedModel(reply), agents=AGENTS
+    ):
         handle = await start_agent(client, task_queue, "hostile_echo", "hi")
         output = await handle.result()
     assert output.end_reason in ("completed", "error")
@@ -248,7 +253,7 @@ async def test_no_signal_fails_a_workflow_task_or_moves_the_run(
     messages: list[tuple[str, bool, Any]],
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SUB_SCRIPTS):
+    async with running_worker(client, task_queue, SUB_SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "hostile_boss", "go")
         [entry] = await wait_for_pending(handle)
         [call] = (await handle.query(AgentWorkflow.get_state)).turn_calls
@@ -274,7 +279,7 @@ async def test_junk_signals_make_a_waiting_run_continue_as_new(
 ):
     client = time_skipping_env.client
     scripts = {"hostile_echo": [{"tool_calls": [tool_call("wire", amount=7)]}, {"content": "ok"}]}
-    async with running_worker(client, task_queue, scripts):
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
         handle = await start_agent(
             client, task_queue, "hostile_echo", "wire", options=RunOptions(history_event_limit=150)
         )
@@ -300,7 +305,7 @@ def huge_document() -> str:
     return "x" * 5_000_000
 
 
-register(Agent(name="hostile_huge", instructions="Read.", tools=[huge_document]))
+AGENTS = [hostile_boss, Agent(name="hostile_huge", instructions="Read.", tools=[huge_document])]
 
 
 async def test_a_tool_result_over_the_limit_is_an_error_the_model_reads(
@@ -309,7 +314,7 @@ async def test_a_tool_result_over_the_limit_is_an_error_the_model_reads(
     monkeypatch.setenv(MAX_RESULT_ENV, "2000000")
     client = time_skipping_env.client
     scripts = {"hostile_huge": [{"tool_calls": [tool_call("huge_document")]}, {"content": "ok"}]}
-    async with running_worker(client, task_queue, scripts):
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
         handle = await start_agent(client, task_queue, "hostile_huge", "read")
         output = await handle.result()
     assert output.end_reason == "completed"
@@ -326,7 +331,9 @@ async def test_a_model_reply_over_the_limit_ends_the_run(
     monkeypatch.setenv(MAX_RESULT_ENV, "2000000")
     client = time_skipping_env.client
     with ChatServer(Completion("y" * 3_000_000)) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, "hostile_echo", "hi", model=MODEL)
             output = await handle.result()
     assert output.end_reason == "error"
@@ -350,7 +357,7 @@ async def test_a_malformed_workflow_input_ends_the_run_with_the_problem(
     time_skipping_env: WorkflowEnvironment, task_queue: str, workflow_input: Any, problem: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue):
+    async with running_worker(client, task_queue, agents=AGENTS):
         handle = await client.start_workflow(
             "AgentWorkflow", workflow_input, id=f"bad-input-{uuid.uuid4()}", task_queue=task_queue
         )
@@ -376,7 +383,9 @@ async def test_a_repeated_sub_agent_call_id_starts_both_sub_agents(
             for p in ("first", "second")
         ],
     }
-    async with running_worker(client, task_queue, model_activities=FuzzedModel(twice)):
+    async with running_worker(
+        client, task_queue, model_activities=FuzzedModel(twice), agents=AGENTS
+    ):
         handle = await start_agent(client, task_queue, "hostile_boss", "go")
         output = await handle.result()
     assert output.end_reason == "completed"
@@ -390,7 +399,7 @@ async def test_junk_signals_to_a_root_whose_sub_agent_waits_continue_it_as_new(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SUB_SCRIPTS):
+    async with running_worker(client, task_queue, SUB_SCRIPTS, agents=AGENTS):
         handle = await start_agent(
             client, task_queue, "hostile_boss", "go", options=RunOptions(history_event_limit=150)
         )

@@ -12,6 +12,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from agent_continuations import examples
+from agent_continuations.agent_definitions import AgentCatalog
 from agent_continuations.agent_runs import IMPORT_MEMO, export_run, resume_run
 from agent_continuations.continuations import (
     ContinuationImportError,
@@ -23,9 +25,12 @@ from agent_continuations.examples import SCRIPTS as EXAMPLE_SCRIPTS
 from agent_continuations.examples import account_agent
 from agent_continuations.shared import AgentRunOutput, ApprovalDecision
 from agent_continuations.workflows import AgentWorkflow
+from continuation_cases import AGENTS as DIRECTOR_AGENTS
 from continuation_cases import DIRECTOR_PROMPT, SCRIPTS
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
 from prototype_agent import from_definition
+
+CATALOG = AgentCatalog([examples.hr_agent, *DIRECTOR_AGENTS])
 
 GOLDEN = Path(__file__).parent / "golden"
 ACCOUNT_DONE = "Account stzhang was created and authorized at security level 2."
@@ -45,7 +50,7 @@ def decided(output: dict[str, Any], approved: bool | None) -> dict[str, Any]:
 
 async def resume_and_finish(client: Client, task_queue: str, data: Any) -> AgentRunOutput:
     async with running_worker(client, task_queue, SCRIPTS):
-        handle = await resume_run(client, data, task_queue=task_queue)
+        handle = await resume_run(client, data, CATALOG, task_queue=task_queue)
         return await handle.result()
 
 
@@ -101,7 +106,7 @@ async def test_open_decisions_are_given_later_by_signal(
     client = time_skipping_env.client
     data = decided(golden("prototype_hr_approval_required.json"), None)
     async with running_worker(client, task_queue, SCRIPTS):
-        handle = await resume_run(client, data, task_queue=task_queue)
+        handle = await resume_run(client, data, CATALOG, task_queue=task_queue)
         [entry] = await wait_for_pending(handle)
         assert entry["path_ids"] == data["approval_info"][0]["path_ids"]
         await handle.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
@@ -117,7 +122,9 @@ async def test_export_import_finish(time_skipping_env: WorkflowEnvironment, task
         exported = json.loads(json.dumps(await export_run(client, original.id)))
         await original.terminate("moved elsewhere")
         data = {**exported, "approval_info": decided(exported, True)["approval_info"]}
-        resumed = await resume_run(client, data, task_queue=task_queue, workflow_id="moved-run")
+        resumed = await resume_run(
+            client, data, CATALOG, task_queue=task_queue, workflow_id="moved-run"
+        )
         output = await resumed.result()
     assert output.end_reason == "completed"
     assert output.result == "HR has onboarded stzhang."
@@ -126,7 +133,7 @@ async def test_export_import_finish(time_skipping_env: WorkflowEnvironment, task
 
 def _bad(data: Any, **kwargs: Any) -> str:
     with pytest.raises(ContinuationImportError) as failure:
-        import_continuation(data, **kwargs)
+        import_continuation(data, CATALOG, **kwargs)
     return str(failure.value)
 
 
@@ -139,7 +146,7 @@ def test_bad_continuations_are_refused_with_a_reason():
     renamed = copy.deepcopy(waiting)
     renamed["continuation"]["resume_request"][0]["function"]["name"] = "fire_everyone"
     assert "has no tool 'fire_everyone'" in _bad(renamed, agent="hr_agent")
-    assert "no registered agent has the tools it calls" in _bad(renamed)
+    assert "no known agent has the tools it calls" in _bad(renamed)
     stray = decided(waiting, True)
     stray["approval_info"][0]["path_ids"][-1] = "call_not_waiting"
     assert "names call 'call_not_waiting', which is not waiting" in _bad(stray)
@@ -158,7 +165,9 @@ async def test_nothing_starts_when_the_import_fails(
 ):
     client = time_skipping_env.client
     with pytest.raises(ContinuationImportError):
-        await resume_run(client, {"bad": 1}, task_queue=task_queue, workflow_id="never-started")
+        await resume_run(
+            client, {"bad": 1}, CATALOG, task_queue=task_queue, workflow_id="never-started"
+        )
     with pytest.raises(RPCError) as failure:
         await client.get_workflow_handle("never-started").describe()
     assert failure.value.status == RPCStatusCode.NOT_FOUND
@@ -168,10 +177,10 @@ def test_processed_flags_without_approval_info_decide_too():
     waiting = golden("prototype_hr_approval_required.json")
     bare = {"continuation": copy.deepcopy(waiting["continuation"])}
     nested = bare["continuation"]["resume_request"][0]["continuation"]
-    [leaf] = import_continuation(bare).resume.calls[0].sub_agent.calls
+    [leaf] = import_continuation(bare, CATALOG).resume.calls[0].sub_agent.calls
     assert leaf.decision == "open"  # unprocessed and undecided: wait for a signal
     nested["processed"][0]["approved"] = True
-    [leaf] = import_continuation(bare).resume.calls[0].sub_agent.calls
+    [leaf] = import_continuation(bare, CATALOG).resume.calls[0].sub_agent.calls
     assert leaf.decision == "approve"  # processed: approved, as the prototype reads it
 
 
@@ -190,7 +199,7 @@ async def test_prototype_suspended_sub_agent_goes_on_to_its_approval(
     client = time_skipping_env.client
     data = golden("prototype_hr_sub_agent_suspended.json")
     async with running_worker(client, task_queue, SCRIPTS):
-        handle = await resume_run(client, data, task_queue=task_queue)
+        handle = await resume_run(client, data, CATALOG, task_queue=task_queue)
         [entry] = await wait_for_pending(handle)
         assert entry["paths"] == ["account_agent_tool", "authorize_account"]
         await handle.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
@@ -215,25 +224,25 @@ def test_with_a_key_an_unsealed_file_is_refused_unless_allowed():
     waiting = golden("prototype_hr_approval_required.json")
     for unsealed in (waiting, {**waiting, "seal": None}):
         assert "unsealed, and a seal is required" in _bad(unsealed, key=KEY)
-        imported = import_continuation(unsealed, key=KEY, allow_unsealed=True)
+        imported = import_continuation(unsealed, CATALOG, key=KEY, allow_unsealed=True)
         assert imported.seal is SealStatus.UNSEALED
         assert imported.import_record()["allow_unsealed"] is True
     # Without a key there is nothing to check against: unsealed files resume as before.
-    assert import_continuation(waiting).seal is SealStatus.UNSEALED
-    assert import_continuation(seal_output(waiting, KEY), key=KEY).seal is SealStatus.VALID
+    assert import_continuation(waiting, CATALOG).seal is SealStatus.UNSEALED
+    assert import_continuation(seal_output(waiting, KEY), CATALOG, key=KEY).seal is SealStatus.VALID
 
 
 def test_only_a_sealed_file_brings_its_decisions_record():
     with_record = {**golden("prototype_hr_approval_required.json"), "decisions": [FORGED]}
     sealed_file = seal_output(with_record, KEY)
-    sealed = import_continuation(sealed_file, key=KEY)
+    sealed = import_continuation(sealed_file, CATALOG, key=KEY)
     assert [d.approver for d in sealed.resume.decisions] == ["security-officer"]
     assert sealed.dropped_decisions == 0
     sealed_file["decisions"][0]["approver"] = "someone-else"
     assert "the seal does not match" in _bad(sealed_file, key=KEY)
     for imported in (
-        import_continuation(with_record),
-        import_continuation(with_record, key=KEY, allow_unsealed=True),
+        import_continuation(with_record, CATALOG),
+        import_continuation(with_record, CATALOG, key=KEY, allow_unsealed=True),
     ):
         assert imported.resume.decisions == []
         assert imported.dropped_decisions == 1
@@ -241,12 +250,12 @@ def test_only_a_sealed_file_brings_its_decisions_record():
 
 def test_decisions_the_file_applies_are_the_resumers():
     data = decided(golden("prototype_three_level_approval_required.json"), False)
-    imported = import_continuation(data, resumed_by="carol", source="onboard.json")
+    imported = import_continuation(data, CATALOG, resumed_by="carol", source="onboard.json")
     leaf = imported.resume.calls[0].sub_agent.calls[0].sub_agent.calls[0]  # type: ignore[union-attr]
     assert (leaf.decision, leaf.approver) == ("reject", "carol")
     assert leaf.reason == "decided in the imported continuation onboard.json"
     # Calls left open carry no approver: whoever decides later by signal is recorded then.
-    leaf = import_continuation(decided(data, None), resumed_by="carol").resume.calls[0]
+    leaf = import_continuation(decided(data, None), CATALOG, resumed_by="carol").resume.calls[0]
     assert leaf.sub_agent.calls[0].sub_agent.calls[0].approver is None  # type: ignore[union-attr]
 
 
@@ -262,6 +271,7 @@ async def test_the_run_records_how_it_was_imported(
     unsealed = await resume_run(
         client,
         {**waiting, "decisions": [FORGED]},
+        CATALOG,
         task_queue=task_queue,
         key=KEY,
         allow_unsealed=True,
@@ -269,7 +279,12 @@ async def test_the_run_records_how_it_was_imported(
         source="moved.json",
     )
     sealed = await resume_run(
-        client, seal_output(waiting, KEY), task_queue=task_queue, key=KEY, resumed_by="erin"
+        client,
+        seal_output(waiting, KEY),
+        CATALOG,
+        task_queue=task_queue,
+        key=KEY,
+        resumed_by="erin",
     )
     try:
         assert await _memo(unsealed) == {
@@ -298,7 +313,7 @@ async def test_a_forged_decision_in_an_unsealed_file_stays_out_of_the_run(
     data = {**decided(golden("prototype_hr_approval_required.json"), True), "decisions": [FORGED]}
     async with running_worker(client, task_queue, SCRIPTS):
         handle = await resume_run(
-            client, data, task_queue=task_queue, resumed_by="frank", source="forged.json"
+            client, data, CATALOG, task_queue=task_queue, resumed_by="frank", source="forged.json"
         )
         output = await handle.result()
     assert output.end_reason == "completed"

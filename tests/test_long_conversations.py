@@ -14,8 +14,8 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.converter import StorageDriverClaim, StorageDriverStoreContext
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.activities import ConversationCache, ConversationPage, ModelActivities
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.activities import ConversationCache, ConversationPage
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.plugin import agent_data_converter
 from agent_continuations.shared import AgentRunOutput, ApprovalDecision, RunOptions
 from agent_continuations.storage import (
@@ -25,6 +25,7 @@ from agent_continuations.storage import (
     PostgresStorageDriver,
     payload_storage,
 )
+from agent_continuations.testing import scripted_model_activities
 from agent_continuations.workflows import AgentWorkflow
 from benchmarks.history_bytes import chain_history
 from helpers import one_error_line, running_worker, start_agent, task_failures, wait_for_pending
@@ -53,8 +54,10 @@ def publish(title: str) -> str:
     return f"published {title}"
 
 
-register(Agent(name="researcher", instructions="Look things up.", tools=[lookup]))
-register(Agent(name="reporter", instructions="Fetch reports.", tools=[fetch_report, publish]))
+AGENTS = [
+    Agent(name="researcher", instructions="Look things up.", tools=[lookup]),
+    Agent(name="reporter", instructions="Fetch reports.", tools=[fetch_report, publish]),
+]
 
 
 def tool_contents(output: AgentRunOutput) -> list[str]:
@@ -78,7 +81,7 @@ async def test_history_grows_linearly_with_turns(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, {"researcher": lookups(40)}):
+    async with running_worker(client, task_queue, {"researcher": lookups(40)}, agents=AGENTS):
         handle = await start_agent(client, task_queue, "researcher", "go")
         output = await handle.result()
     assert output.result == "looked up 40"
@@ -111,7 +114,7 @@ async def test_five_megabyte_result_and_three_megabyte_reply(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, {"reporter": reports([5])}):
+    async with running_worker(client, task_queue, {"reporter": reports([5])}, agents=AGENTS):
         handle = await start_agent(client, task_queue, "reporter", "go")
         output = await handle.result()
     assert output.end_reason == "completed"
@@ -128,12 +131,12 @@ async def test_a_worker_that_never_saw_the_run_serves_its_model_call(
     next model call and reads the whole conversation (11 MB) from the workflow."""
     client = dev_server_env.client
     scripts = {"reporter": reports([5, 6], publish_after=True)}
-    async with running_worker(client, task_queue, scripts):
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
         handle = await start_agent(client, task_queue, "reporter", "go")
         [waiting] = await wait_for_pending(handle, 1)
     cache = ConversationCache()
-    fresh = ModelActivities(scripts=scripts, conversation_cache=cache)
-    async with running_worker(client, task_queue, model_activities=fresh):
+    fresh = scripted_model_activities(scripts, conversation_cache=cache)
+    async with running_worker(client, task_queue, model_activities=fresh, agents=AGENTS):
         await handle.signal(
             AgentWorkflow.approve, ApprovalDecision(tool_call_id=waiting["tool_call"]["id"])
         )
@@ -148,7 +151,7 @@ async def test_conversation_carried_over_continue_as_new_is_a_reference(
 ):
     client = time_skipping_env.client
     scripts = {"reporter": reports([2] * 10)}  # 20 MB of tool results
-    async with running_worker(client, task_queue, scripts):
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
         handle = await start_agent(
             client,
             task_queue,
@@ -181,7 +184,7 @@ async def test_a_run_on_the_shared_postgresql_store(
     reply pass through it, and the starter reads the run's result from it."""
     worker_client = await _client_with_its_own_store(time_skipping_env, postgres_dsn)
     starter_client = await _client_with_its_own_store(time_skipping_env, postgres_dsn)
-    async with running_worker(worker_client, task_queue, {"reporter": reports([5])}):
+    async with running_worker(worker_client, task_queue, {"reporter": reports([5])}, agents=AGENTS):
         handle = await start_agent(starter_client, task_queue, "reporter", "go")
         output = await handle.result()
     assert output.end_reason == "completed"
@@ -201,7 +204,7 @@ async def test_a_twenty_megabyte_conversation_exports_and_resumes(
 ):
     file = tmp_path / "big.json"
     scripts = {"reporter": reports([5, 5, 5, 5], publish_after=True)}
-    async with running_worker(dev_server_env.client, task_queue, scripts):
+    async with running_worker(dev_server_env.client, task_queue, scripts, agents=AGENTS):
         code, out, _ = await starter("start", "reporter", "go")
         workflow_id = out.strip()
         await wait_for_pending(dev_server_env.client.get_workflow_handle(workflow_id))
@@ -227,7 +230,9 @@ async def test_a_malformed_conversation_query_is_refused_and_the_run_goes_on(
     time_skipping_env: WorkflowEnvironment, task_queue, page: Any
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, {"reporter": reports([1], publish_after=True)}):
+    async with running_worker(
+        client, task_queue, {"reporter": reports([1], publish_after=True)}, agents=AGENTS
+    ):
         handle = await start_agent(client, task_queue, "reporter", "go")
         [waiting] = await wait_for_pending(handle)
         with pytest.raises(WorkflowQueryFailedError):
@@ -253,7 +258,9 @@ async def test_a_starter_without_the_worker_s_store_says_so_in_one_line(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    async with running_worker(dev_server_env.client, task_queue, {"reporter": reports([1])}):
+    async with running_worker(
+        dev_server_env.client, task_queue, {"reporter": reports([1])}, agents=AGENTS
+    ):
         code, out, _ = await starter("start", "reporter", "go", "--wait")
     assert code == 0
     workflow_id = out.splitlines()[0]
@@ -285,7 +292,7 @@ async def test_a_store_that_refuses_a_tool_result_is_an_error_the_model_reads(
         data_converter=agent_data_converter(storage=payload_storage(RefusingStore(tmp_path))),
     )
     scripts = {"reporter": reports([2, 1], reply_megabytes=0)}
-    async with running_worker(client, task_queue, scripts):
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
         handle = await start_agent(client, task_queue, "reporter", "go")
         output = await handle.result()
     assert output.end_reason == "completed"

@@ -8,7 +8,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.shared import RunOptions
 from helpers import running_worker, start_agent
 
@@ -22,7 +22,7 @@ def step(n: int) -> str:
     return f"step {n} done"
 
 
-register(Agent(name="marathon", instructions="Step until done.", tools=[step]))
+AGENTS = [Agent(name="marathon", instructions="Step until done.", tools=[step])]
 
 
 def marathon_script(messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -37,7 +37,7 @@ async def test_five_hundred_turns_continue_as_new(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, {"marathon": marathon_script}):
+    async with running_worker(client, task_queue, {"marathon": marathon_script}, agents=AGENTS):
         handle = await start_agent(
             client,
             task_queue,

@@ -6,7 +6,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.shared import BudgetInput, ResumeSignalInput, RunOptions
 from agent_continuations.workflows import AgentWorkflow
 from helpers import query_until, running_worker, start_agent
@@ -24,8 +24,10 @@ def forever(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {"tool_calls": [{"name": "poll", "arguments": {"n": turn}}]}
 
 
-register(Agent(name="runaway", instructions="Poll.", tools=[poll], max_turns=3))
-register(Agent(name="runaway_default", instructions="Poll.", tools=[poll]))
+AGENTS = [
+    Agent(name="runaway", instructions="Poll.", tools=[poll], max_turns=3),
+    Agent(name="runaway_default", instructions="Poll.", tools=[poll]),
+]
 SCRIPTS = {"runaway": forever, "runaway_default": forever}
 
 
@@ -33,7 +35,7 @@ async def test_max_turns_suspends_and_a_new_budget_goes_on(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "runaway", "poll")
         state = await query_until(handle, AgentWorkflow.get_state, lambda s: bool(s.suspend_list))
         assert (state.suspend_list, state.model_turns) == (["max_turns"], 3)
@@ -52,7 +54,7 @@ async def test_the_run_overrides_the_agents_budget_and_can_exit(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(
             client,
             task_queue,
@@ -71,7 +73,7 @@ async def test_the_default_budget_is_fifty_turns(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(
             client, task_queue, "runaway_default", "poll", options=RunOptions(exit_on_suspend=True)
         )
@@ -81,7 +83,7 @@ async def test_the_default_budget_is_fifty_turns(
 
 
 async def test_starter_start_takes_max_turns(dev_server_env, task_queue, starter):
-    async with running_worker(dev_server_env.client, task_queue, SCRIPTS):
+    async with running_worker(dev_server_env.client, task_queue, SCRIPTS, agents=AGENTS):
         code, out, _ = await starter("start", "runaway_default", "poll", "--max-turns", "2")
         assert code == 0
         handle = dev_server_env.client.get_workflow_handle(out.strip())

@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from agent_continuations.activities import ModelActivities, ModelCallInput
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, AgentCatalog, tool
 from chat_server import ChatServer, Completion, HttpError
 
 
@@ -29,7 +29,13 @@ def look_up_order(order_id: int, note: str = "") -> str:
 
 AGENT = Agent(name="model-activity-test", instructions="Be brief.", tools=[look_up_order])
 PLAIN_AGENT = Agent(name="model-activity-test-plain", instructions="Be brief.")
-register(AGENT, PLAIN_AGENT)
+AGENTS = [AGENT, PLAIN_AGENT]
+
+
+def _bound(activities: ModelActivities) -> ModelActivities:
+    return activities.for_agents(AgentCatalog(AGENTS))
+
+
 MESSAGES = [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 
 
@@ -40,14 +46,16 @@ def _input(agent: Agent = AGENT, model: str = "test-model") -> ModelCallInput:
 async def _failure(server: ChatServer) -> ApplicationError:
     """The error one activity attempt raises, checking it sent exactly one request."""
     with pytest.raises(ApplicationError) as caught:
-        await ActivityEnvironment().run(server.model_activities().call_model, _input())
+        await ActivityEnvironment().run(_bound(server.model_activities()).call_model, _input())
     assert len(server.requests) == 1, "the openai client must not retry on its own"
     return caught.value
 
 
 async def test_completion_returns_message_and_usage() -> None:
     with ChatServer(Completion("Hello there.", total_tokens=17)) as server:
-        output = await ActivityEnvironment().run(server.model_activities().call_model, _input())
+        output = await ActivityEnvironment().run(
+            _bound(server.model_activities()).call_model, _input()
+        )
     assert output.message["role"] == "assistant"
     assert output.message["content"] == "Hello there."
     assert output.total_tokens == 17
@@ -60,7 +68,7 @@ async def test_completion_returns_message_and_usage() -> None:
 
 async def test_request_carries_the_agents_tools() -> None:
     with ChatServer(Completion("ok")) as server:
-        await server.model_activities().call_model(_input())
+        await _bound(server.model_activities()).call_model(_input())
     body = server.requests[0].body
     assert body["tools"] == AGENT.openai_tools()
     [schema] = body["tools"]
@@ -71,7 +79,7 @@ async def test_request_carries_the_agents_tools() -> None:
 
 async def test_agent_without_tools_sends_no_tools() -> None:
     with ChatServer(Completion("ok")) as server:
-        await server.model_activities().call_model(_input(PLAIN_AGENT))
+        await _bound(server.model_activities()).call_model(_input(PLAIN_AGENT))
     body = server.requests[0].body
     assert "tools" not in body and "parallel_tool_calls" not in body
 
@@ -82,7 +90,7 @@ async def test_tool_calls_come_back_in_the_message() -> None:
         {"id": "call_b", "name": "look_up_order", "arguments": {"order_id": 2}},
     ]
     with ChatServer(Completion(tool_calls=calls)) as server:
-        output = await server.model_activities().call_model(_input())
+        output = await _bound(server.model_activities()).call_model(_input())
     tool_calls = output.message["tool_calls"]
     assert [tc["id"] for tc in tool_calls] == ["call_a", "call_b"]
     assert tool_calls[1]["function"] == {"name": "look_up_order", "arguments": '{"order_id": 2}'}
@@ -149,7 +157,7 @@ async def test_connection_refused_is_retryable() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    activities = ModelActivities(scripts={}, base_url=f"http://127.0.0.1:{port}/v1", api_key="x")
+    activities = _bound(ModelActivities(base_url=f"http://127.0.0.1:{port}/v1", api_key="x"))
     with pytest.raises(ApplicationError) as caught:
         await ActivityEnvironment().run(activities.call_model, _input())
     assert not caught.value.non_retryable
@@ -159,7 +167,7 @@ async def test_connection_refused_is_retryable() -> None:
 async def test_missing_api_key_is_not_retryable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with ChatServer(Completion("never sent")) as server:
-        activities = ModelActivities(scripts={}, base_url=server.url)
+        activities = _bound(ModelActivities(base_url=server.url))
         with pytest.raises(ApplicationError) as caught:
             await activities.call_model(_input())
     assert caught.value.non_retryable

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
-from agent_continuations.workflows._agent_workflow import MODEL_RETRY
+from agent_continuations.agent_definitions import Agent, tool
+from agent_continuations.workflows._activity_options import MODEL_CALL_DEFAULTS
 from chat_server import ChatServer, Completion, HttpError
 from helpers import running_worker, start_agent, tool_results
 
@@ -24,7 +24,7 @@ def add(a: int, b: int) -> int:
 
 
 AGENT = Agent(name="model-errors-test", instructions="Answer briefly.", tools=[add])
-register(AGENT)
+AGENTS = [AGENT]
 
 
 async def test_rate_limits_are_retried_until_the_model_answers(
@@ -33,7 +33,9 @@ async def test_rate_limits_are_retried_until_the_model_answers(
     rate_limited = HttpError(429, "rate limited", {"retry-after": "1"})
     client = time_skipping_env.client
     with ChatServer(rate_limited, rate_limited, Completion("Done.")) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, AGENT.name, "Hi", model=MODEL)
             output = await handle.result()
     assert output.end_reason == "completed", output.error
@@ -48,7 +50,9 @@ async def test_bad_request_ends_the_run_after_one_attempt(
     client = time_skipping_env.client
     bad_request = HttpError(400, "messages[1].content is invalid")
     with ChatServer(bad_request, then=Completion("must not be reached")) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, AGENT.name, "Hi", model=MODEL)
             output = await handle.result()
     assert output.end_reason == "error"
@@ -66,12 +70,15 @@ async def test_server_errors_stop_after_the_retry_policys_attempts(
     failing = HttpError(500, "internal meltdown", {"retry-after-ms": "10"})
     client = time_skipping_env.client
     with ChatServer(then=failing) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, AGENT.name, "Hi", model=MODEL)
             output = await handle.result()
     assert output.end_reason == "error"
     assert output.error is not None and "500" in output.error and "meltdown" in output.error
-    assert len(server.requests) == MODEL_RETRY.maximum_attempts
+    assert MODEL_CALL_DEFAULTS.retry_policy is not None
+    assert len(server.requests) == MODEL_CALL_DEFAULTS.retry_policy.maximum_attempts
 
 
 async def test_tool_round_trip_through_the_server(
@@ -80,7 +87,9 @@ async def test_tool_round_trip_through_the_server(
     call = {"id": "call_add", "name": "add", "arguments": {"a": 2, "b": 3}}
     client = time_skipping_env.client
     with ChatServer(Completion(tool_calls=[call]), Completion("2 + 3 = 5")) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, AGENT.name, "2+3?", model=MODEL)
             output = await handle.result()
     assert output.end_reason == "completed", output.error

@@ -6,8 +6,8 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.activities import ModelActivities, ModelCallInput
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.activities import ModelCallInput
+from agent_continuations.agent_definitions import Agent, AgentCatalog, tool
 from agent_continuations.shared import ModelSettings, RunOptions
 from agent_continuations.workflows import AgentWorkflow
 from chat_server import ChatServer, Completion
@@ -48,7 +48,7 @@ STUBBORN = Agent(
     tools=[ping],
     model_settings=ModelSettings(tool_choice="ping", reset_tool_choice=False),
 )
-register(PLAIN, TUNED, STUBBORN)
+AGENTS = [PLAIN, TUNED, STUBBORN]
 PING = {"name": "ping", "arguments": {"host": "db"}}
 
 
@@ -58,7 +58,9 @@ async def _bodies(
     """Run `agent` through one tool turn and an answer; the request bodies and the output."""
     client = env.client
     with ChatServer(Completion(tool_calls=[PING]), Completion("db is up.")) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(
                 client, task_queue, agent.name, "ping db", MODEL, options=options
             )
@@ -120,10 +122,9 @@ async def test_tool_settings_are_left_out_without_tools() -> None:
         instructions="Chat.",
         model_settings=ModelSettings(tool_choice="required", parallel_tool_calls=False, top_p=0.5),
     )
-    register(agent)
     messages = [{"role": "developer", "content": "Chat."}, {"role": "user", "content": "Hi"}]
     with ChatServer(Completion("Hi.")) as server:
-        activities: ModelActivities = server.model_activities()
+        activities = server.model_activities().for_agents(AgentCatalog([agent]))
         await activities.call_model(
             ModelCallInput(
                 agent=agent.name, model=MODEL, messages=messages, settings=agent.model_settings
@@ -137,7 +138,9 @@ async def test_tool_settings_are_left_out_without_tools() -> None:
 async def test_starter_start_takes_model_settings(dev_server_env, task_queue, starter) -> None:
     with ChatServer(Completion("pong")) as server:
         client = dev_server_env.client
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             code, out, err = await starter(
                 "start", PLAIN.name, "ping db", "--model", MODEL, "--wait",
                 "--model-setting", "temperature=0",

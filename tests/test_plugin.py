@@ -15,10 +15,12 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations import examples
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.plugin import PASSTHROUGH_MODULES, AgentPlugin, agent_data_converter
 from agent_continuations.shared import ApprovalDecision
 from agent_continuations.storage import LocalStorageDriver, payload_storage
+from agent_continuations.testing import SCRIPTED_MODEL, scripted_model_activities
 from agent_continuations.workflows import AgentWorkflow
 from helpers import start_agent, tool_call, wait_for_pending
 
@@ -31,13 +33,18 @@ def delete_account(user: str) -> str:
     return f"{user} deleted"
 
 
-register(Agent(name="plugin_janitor", instructions="Clean up.", tools=[delete_account]))
+AGENTS = [Agent(name="plugin_janitor", instructions="Clean up.", tools=[delete_account])]
 SCRIPTS = {
     "plugin_janitor": [
         {"tool_calls": [tool_call("delete_account", user="bob")]},
         {"content": "bob is gone"},
     ]
 }
+
+
+def _plugin(agents: list[Agent] = AGENTS) -> AgentPlugin:
+    models = scripted_model_activities(SCRIPTS)
+    return AgentPlugin(agents, default_model=SCRIPTED_MODEL, model_activities=models)
 
 
 async def _approve_and_finish(client: Client, task_queue: str) -> str:
@@ -52,8 +59,7 @@ async def _approve_and_finish(client: Client, task_queue: str) -> str:
 async def test_a_plain_worker_with_only_the_plugin_runs_agents(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
-    plugin = AgentPlugin(scripts=SCRIPTS)
-    async with Worker(time_skipping_env.client, task_queue=task_queue, plugins=[plugin]):
+    async with Worker(time_skipping_env.client, task_queue=task_queue, plugins=[_plugin()]):
         assert await _approve_and_finish(time_skipping_env.client, task_queue) == "bob is gone"
 
 
@@ -61,7 +67,7 @@ async def test_a_client_with_the_plugin_gives_it_to_its_workers(
     dev_server_env: WorkflowEnvironment, address: str, task_queue: str
 ):
     # No data converter given: the plugin brings the pydantic one.
-    client = await Client.connect(address, plugins=[AgentPlugin(scripts=SCRIPTS)])
+    client = await Client.connect(address, plugins=[_plugin()])
     async with Worker(client, task_queue=task_queue):
         assert await _approve_and_finish(client, task_queue) == "bob is gone"
 
@@ -98,18 +104,51 @@ def test_the_passthrough_list_says_why_for_each_module():
     }
 
 
-def test_importing_the_library_registers_no_agent():
-    # A fresh interpreter: this test process has imported the examples already.
+def test_the_package_root_names_what_a_user_imports():
     code = textwrap.dedent(
         """
-        from agent_continuations import activities, agent_runs, cli, connection, continuations
-        from agent_continuations import plugin, shared, starter, worker, workflows
-        from agent_continuations.agent_definitions import registered_agents
-        print(registered_agents())
+        import agent_continuations as package
+        from agent_continuations.agent_definitions import catalog_for
+        print(len(package.__all__), len(catalog_for("any-queue")))
+        missing = [name for name in package.__all__ if not hasattr(package, name)]
+        print(missing, "ScriptedModelTransport" in package.__all__)
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], cwd="/", capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "[]\n"
+    count, agents = map(int, done.stdout.splitlines()[0].split())
+    assert 20 <= count <= 40 and agents == 0  # importing it serves no agent
+    assert done.stdout.splitlines()[1] == "[] False"
+
+
+def test_two_different_agents_of_one_name_are_refused():
+    twin = Agent(name="plugin_janitor", instructions="Other.", tools=[delete_account])
+    with pytest.raises(ValueError, match="two different agents are named 'plugin_janitor'"):
+        AgentPlugin([*AGENTS, twin])
+
+
+async def test_a_worker_runs_only_the_agents_it_is_given(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    async with Worker(client, task_queue=task_queue, plugins=[_plugin([examples.hr_agent])]):
+        handle = await start_agent(client, task_queue, "plugin_janitor", "remove bob")
+        output = await handle.result()
+    assert output.end_reason == "error"
+    assert output.error == "unknown agent 'plugin_janitor'"
+
+
+async def test_an_agent_with_no_model_anywhere_ends_with_one_line(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    plugin = AgentPlugin(AGENTS, model_activities=scripted_model_activities(SCRIPTS))
+    async with Worker(time_skipping_env.client, task_queue=task_queue, plugins=[plugin]):
+        handle = await start_agent(time_skipping_env.client, task_queue, "plugin_janitor", "go")
+        output = await handle.result()
+    assert output.end_reason == "error"
+    assert output.error == (
+        "agent 'plugin_janitor' has no model: name one with the run's --model, the agent's "
+        "model= or the worker's AGENT_MODEL"
+    )

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from agent_continuations.activities import ModelActivities, ModelCallInput
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, AgentCatalog, tool
 from agent_continuations.shared import JsonDict, ModelSettings
 from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker
@@ -46,7 +46,7 @@ ACCOUNTS = Agent(
         tool_choice="required", temperature=0, max_tokens=200, instructions_role="system"
     ),
 )
-register(ACCOUNTS)
+AGENTS = [ACCOUNTS]
 
 
 def _activities(url: str) -> ModelActivities:
@@ -58,7 +58,9 @@ async def test_a_real_models_tool_call_is_approved_with_the_cli_and_the_run_ends
 ) -> None:
     client = dev_server_env.client
     CREATED.clear()
-    async with running_worker(client, task_queue, model_activities=_activities(real_model_url)):
+    async with running_worker(
+        client, task_queue, model_activities=_activities(real_model_url), agents=AGENTS
+    ):
         code, out, err = await starter(
             "start", ACCOUNTS.name, "Create an account for alice.", "--exit-on-suspend", "--wait"
         )
@@ -123,8 +125,14 @@ async def test_instructions_role_system_fixes_the_servers_handling_of_developer(
     replies = {}
     for role in ("developer", "system"):
         settings = ACCOUNTS.model_settings.model_copy(update={"instructions_role": role})
-        output = await _activities(real_model_url).call_model(
-            ModelCallInput(agent=ACCOUNTS.name, model=MODEL, messages=messages, settings=settings)
+        output = (
+            await _activities(real_model_url)
+            .for_agents(AgentCatalog(AGENTS))
+            .call_model(
+                ModelCallInput(
+                    agent=ACCOUNTS.name, model=MODEL, messages=messages, settings=settings
+                )
+            )
         )
         replies[role] = output.message
     # The model's chat template knows no `developer` role: it puts its own default system

@@ -10,8 +10,9 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from agent_continuations import examples  # noqa: F401  (registers the agents the histories ran)
+from agent_continuations import examples
 from agent_continuations.plugin import AgentPlugin
+from agent_continuations.testing import SCRIPTED_MODEL
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -24,6 +25,8 @@ def test_histories_were_recorded():
 async def test_history_replays(path: Path):
     saved = json.loads(path.read_text())
     history = WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
-    replayer = Replayer(workflows=[], plugins=[AgentPlugin()])
+    # The agents and the default model the histories ran with.
+    plugin = AgentPlugin([examples.hr_agent], default_model=SCRIPTED_MODEL)
+    replayer = Replayer(workflows=[], plugins=[plugin])
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

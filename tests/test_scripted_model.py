@@ -12,18 +12,18 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from agent_continuations.activities import (
-    ModelActivities,
-    ModelCallInput,
+from agent_continuations.activities import AGENT_HEADER, ModelCallInput
+from agent_continuations.agent_definitions import Agent, AgentCatalog
+from agent_continuations.testing import (
+    SCRIPTED_MODEL,
     Script,
     ScriptedModelTransport,
+    scripted_model_activities,
 )
-from agent_continuations.activities._scripted_model import AGENT_HEADER
-from agent_continuations.agent_definitions import SCRIPTED_MODEL, Agent, register
 from helpers import tool_call
 
 AGENT = Agent(name="scripted-model-test", instructions="Follow the script.")
-register(AGENT)
+AGENTS = [AGENT]
 USER = [{"role": "user", "content": "Go."}]
 TWO_TURNS: list[dict[str, Any]] = [
     {"tool_calls": [tool_call("lookup", key="a"), tool_call("lookup", key="b")]},
@@ -119,7 +119,7 @@ async def test_exhausted_script_is_a_400() -> None:
 async def test_script_errors_are_not_retryable_through_the_activity(
     scripts: Mapping[str, Script], expected: str
 ) -> None:
-    activities = ModelActivities(scripts=scripts)
+    activities = scripted_model_activities(scripts).for_agents(AgentCatalog(AGENTS))
     call = ModelCallInput(agent=AGENT.name, model=SCRIPTED_MODEL, messages=USER)
     with pytest.raises(ApplicationError) as caught:
         await ActivityEnvironment().run(activities.call_model, call)
@@ -128,7 +128,7 @@ async def test_script_errors_are_not_retryable_through_the_activity(
 
 
 async def test_activity_returns_the_scripted_message() -> None:
-    activities = ModelActivities(scripts={AGENT.name: TWO_TURNS})
+    activities = scripted_model_activities({AGENT.name: TWO_TURNS}).for_agents(AgentCatalog(AGENTS))
     call = ModelCallInput(agent=AGENT.name, model=SCRIPTED_MODEL, messages=USER)
     output = await ActivityEnvironment().run(activities.call_model, call)
     assert [tc["function"]["name"] for tc in output.message["tool_calls"]] == ["lookup", "lookup"]

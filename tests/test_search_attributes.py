@@ -13,14 +13,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-import test_suspension  # noqa: F401  (registers the agents that suspend)
+import test_suspension
 from agent_continuations.agent_runs import resume_run, with_search_attributes
 from agent_continuations.shared import ApprovalDecision, ResumeSignalInput, RunOptions
 from agent_continuations.workflows import AgentSearchValues, AgentWorkflow
 from helpers import running_worker, start_agent, task_failures, wait_for_pending
 from test_example_agents import PROMPT
+from test_import import CATALOG, decided
 from test_import import SCRIPTS as IMPORT_SCRIPTS
-from test_import import decided
 
 KEPT = RunOptions(search_attributes=True)
 GOLDEN = Path(__file__).parent / "golden"
@@ -79,7 +79,9 @@ async def test_a_rejection_ends_rejected(dev_server_env, task_queue):
 
 async def test_suspended_then_resumed(dev_server_env, task_queue):
     client = dev_server_env.client
-    async with running_worker(client, task_queue, test_suspension.SCRIPTS):
+    async with running_worker(
+        client, task_queue, test_suspension.SCRIPTS, agents=test_suspension.AGENTS
+    ):
         handle = await start_agent(client, task_queue, "picky", "count", options=KEPT)
         await values_until(handle, lambda v: v.status == "suspended")
         await handle.signal(AgentWorkflow.resume, ResumeSignalInput(budget={"turns": 5}))
@@ -91,7 +93,9 @@ async def test_suspended_then_resumed(dev_server_env, task_queue):
 async def test_exit_on_suspend_ends_suspended(dev_server_env, task_queue):
     client = dev_server_env.client
     options = KEPT.model_copy(update={"exit_on_suspend": True})
-    async with running_worker(client, task_queue, test_suspension.SCRIPTS):
+    async with running_worker(
+        client, task_queue, test_suspension.SCRIPTS, agents=test_suspension.AGENTS
+    ):
         handle = await start_agent(client, task_queue, "picky", "count", options=options)
         assert (await handle.result()).end_reason == "suspended"
     assert await values(handle) == AgentSearchValues(status="suspended", name="picky")
@@ -101,7 +105,7 @@ async def test_an_imported_run_that_waits_is_awaiting_approval(dev_server_env, t
     client = dev_server_env.client
     data = decided(json.loads((GOLDEN / "prototype_hr_approval_required.json").read_text()), None)
     async with running_worker(client, task_queue, IMPORT_SCRIPTS):
-        handle = await resume_run(client, data, task_queue=task_queue, options=KEPT)
+        handle = await resume_run(client, data, CATALOG, task_queue=task_queue, options=KEPT)
         [entry] = await wait_for_pending(handle)
         waiting = await values_until(handle, lambda v: v.status == "awaiting_approval")
         assert waiting.waiting_tools == (entry["tool_call"]["function"]["name"],)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.shared import ApprovalDecision, DecideInput
 from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
@@ -23,7 +23,7 @@ top = Agent(name="chain_top", instructions="Delegate.", sub_agents=[mid])
 top_tells = Agent(
     name="chain_top_tells", instructions="Delegate.", sub_agents=[mid], on_reject="tell_model"
 )
-register(top, top_tells)
+AGENTS = [top, top_tells]
 
 SCRIPTS = {
     "chain_top": [
@@ -44,7 +44,7 @@ PATHS = ["chain_mid_tool", "chain_leaf_tool", "delete_account"]
 
 
 async def _decide_leaf(client: Client, task_queue: str, agent: str, approved: bool):
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, agent, "remove bob")
         [entry] = await wait_for_pending(handle)
         assert entry["paths"] == PATHS
@@ -92,7 +92,7 @@ async def test_sub_agent_call_ids_route_by_bare_id(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "chain_top", "remove bob")
         [entry] = await wait_for_pending(handle)
         [call] = (await handle.query(AgentWorkflow.get_state)).turn_calls

@@ -12,10 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_continuations.agent_definitions import (
     Agent,
+    AgentCatalog,
     CustomPolicy,
     EveryNTurns,
     MaxDuration,
-    register,
     tool,
 )
 from agent_continuations.agent_runs import export_run, resume_run
@@ -65,7 +65,8 @@ picky = Agent(
     suspension_policies=[CustomPolicy("long_chat", lambda s: s.message_count > 4)],
 )
 mixed_boss = Agent(name="mixed_boss", instructions="Delegate.", sub_agents=[counter, slow_shipper])
-register(slow_shipper, counter_boss, picky, mixed_boss)
+AGENTS = [slow_shipper, counter_boss, picky, mixed_boss]
+CATALOG = AgentCatalog(AGENTS)
 
 COUNTING = [
     {"tool_calls": [tool_call("count", n=1)]},
@@ -96,7 +97,7 @@ async def test_duration_policy_suspends_after_days_then_resume_signal(
     own_time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = own_time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(
             client, task_queue, "slow_shipper", "ship A1", execution_timeout=timedelta(days=30)
         )
@@ -120,7 +121,7 @@ async def test_custom_policy_and_resume_with_a_new_budget(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "picky", "count")
         state = await query_until(handle, AgentWorkflow.get_state, lambda s: bool(s.suspend_list))
         assert (state.suspend_list, state.model_turns) == (["long_chat"], 2)
@@ -146,7 +147,7 @@ async def test_exit_on_suspend_then_resume_from_the_file(
 ):
     client = time_skipping_env.client
     key = b"test-key"
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(
             client, task_queue, "counter_boss", "count", options=RunOptions(exit_on_suspend=True)
         )
@@ -162,7 +163,7 @@ async def test_exit_on_suspend_then_resume_from_the_file(
         }
         nested = exported["continuation"]["resume_request"][0]["continuation"]
         assert [m["content"] for m in nested["messages"] if m["role"] == "tool"] == ["1", "2"]
-        resumed = await resume_run(client, exported, task_queue=task_queue, key=key)
+        resumed = await resume_run(client, exported, CATALOG, task_queue=task_queue, key=key)
         output = await resumed.result()
     assert output.end_reason == "completed"
     assert tool_results(output) == {"counter_tool": "counted to 2"}
@@ -172,14 +173,14 @@ async def test_tampered_sealed_continuation_is_refused(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "slow_shipper", "ship A1")
         await wait_for_pending(handle)
         sealed = await export_run(client, handle.id, key=b"k1")
         await handle.terminate("test over")
     approved = json.loads(json.dumps(sealed))
     approved["approval_info"][0]["approved"] = True
-    assert import_continuation(approved, key=b"k1").seal == SealStatus.VALID
+    assert import_continuation(approved, CATALOG, key=b"k1").seal == SealStatus.VALID
     # Approve the shipment, then change what ships: the seal no longer matches.
     changed = json.loads(json.dumps(approved))
     for call in (
@@ -188,18 +189,18 @@ async def test_tampered_sealed_continuation_is_refused(
     ):
         call["function"]["arguments"] = '{"order": "EVERYTHING"}'
     with pytest.raises(ContinuationImportError, match="seal does not match"):
-        import_continuation(changed, key=b"k1")
+        import_continuation(changed, CATALOG, key=b"k1")
     with pytest.raises(ContinuationImportError, match="no key is configured"):
-        import_continuation(approved, key=None)
+        import_continuation(approved, CATALOG, key=None)
     with pytest.raises(ContinuationImportError, match="seal does not match"):
-        import_continuation(approved, key=b"other")
+        import_continuation(approved, CATALOG, key=b"other")
 
 
 async def test_exit_on_suspend_parks_a_sibling_that_waits_for_approval(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(
             client, task_queue, "mixed_boss", "go", options=RunOptions(exit_on_suspend=True)
         )
@@ -212,7 +213,7 @@ async def test_exit_on_suspend_parks_a_sibling_that_waits_for_approval(
         ship = entries[("slow_shipper_tool", "ship")]
         assert ship["approved"] is None  # open: the file says nobody decided yet
         ship["approved"] = True
-        resumed = await resume_run(client, exported, task_queue=task_queue)
+        resumed = await resume_run(client, exported, CATALOG, task_queue=task_queue)
         output = await resumed.result()
     assert output.end_reason == "completed"
     assert tool_results(output) == {"counter_tool": "counted to 2", "slow_shipper_tool": "shipped"}
@@ -222,7 +223,7 @@ async def test_resume_sent_to_the_root_wakes_a_suspended_sub_agent(
     time_skipping_env: WorkflowEnvironment, task_queue
 ):
     client = time_skipping_env.client
-    async with running_worker(client, task_queue, SCRIPTS):
+    async with running_worker(client, task_queue, SCRIPTS, agents=AGENTS):
         handle = await start_agent(client, task_queue, "counter_boss", "count")
         # Until the sub-agent reports, its call shows as under way (with its tool_call).
         exported = await query_until(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, register, tool
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.continuations import parse_agent_output, run_output_to_json
 from agent_continuations.shared import TokenUsage
 from agent_continuations.workflows import AgentWorkflow
@@ -28,7 +28,7 @@ def drop_table(name: str) -> str:
 CHILD = Agent(name="usage-child", instructions="Answer.", tool_name="ask_child")
 GATED = Agent(name="usage-gated", instructions="Drop.", tools=[drop_table], tool_name="ask_gated")
 ROOT = Agent(name="usage-root", instructions="Delegate.", sub_agents=[CHILD, GATED])
-register(ROOT)
+AGENTS = [ROOT]
 
 
 def usage(total: int) -> TokenUsage:
@@ -45,7 +45,9 @@ async def test_a_sub_agents_tokens_roll_up_into_the_parents(
     replies = [Completion(tool_calls=[ask], total_tokens=10), Completion("42", total_tokens=100)]
     client = time_skipping_env.client
     with ChatServer(*replies, Completion("It is 42.", total_tokens=20)) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, ROOT.name, "ask", MODEL)
             output = await handle.result()
     assert output.end_reason == "completed", output.error
@@ -64,7 +66,9 @@ async def test_a_waiting_trees_tokens_are_in_its_continuation_and_details(
     replies = [Completion(tool_calls=[ask], total_tokens=10), Completion(tool_calls=[drop])]
     client = time_skipping_env.client
     with ChatServer(*replies) as server:
-        async with running_worker(client, task_queue, model_activities=server.model_activities()):
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
             handle = await start_agent(client, task_queue, ROOT.name, "drop", MODEL)
             [entry] = await wait_for_pending(handle)
             exported = await handle.query(AgentWorkflow.get_continuation)

@@ -14,13 +14,13 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from agent_continuations.activities import ToolCallInput, run_tool
+from agent_continuations.activities import ToolActivities, ToolCallInput
 from agent_continuations.agent_definitions import (
     Agent,
+    AgentCatalog,
     NotInToolCallError,
     ToolCallContext,
     current_tool_call,
-    register,
     tool,
     tool_call_context,
 )
@@ -109,7 +109,8 @@ AGENT = Agent(
         async_call_context,
     ],
 )
-register(AGENT)
+AGENTS = [AGENT]
+run_tool = ToolActivities(AgentCatalog(AGENTS)).run_tool
 
 
 async def _run(name: str, **arguments: Any) -> str:

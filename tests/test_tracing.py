@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from agent_continuations import examples
 from agent_continuations.plugin import AgentPlugin
 from agent_continuations.shared import ApprovalDecision
+from agent_continuations.testing import SCRIPTED_MODEL, scripted_model_activities
 from agent_continuations.workflows import AgentWorkflow
 from helpers import start_agent, wait_for_pending
 from test_example_agents import PROMPT
@@ -33,7 +34,12 @@ def spans() -> Iterator[InMemorySpanExporter]:
 async def test_model_and_tool_calls_are_spans_in_the_runs_trace(
     spans: InMemorySpanExporter, dev_server_env, address: str, task_queue: str
 ):
-    plugins = [AgentPlugin(scripts=examples.SCRIPTS), OpenTelemetryPlugin(add_temporal_spans=True)]
+    agents = AgentPlugin(
+        [examples.hr_agent],
+        default_model=SCRIPTED_MODEL,
+        model_activities=scripted_model_activities(examples.SCRIPTS),
+    )
+    plugins = [agents, OpenTelemetryPlugin(add_temporal_spans=True)]
     client = await Client.connect(address, plugins=plugins)
     async with Worker(client, task_queue=task_queue):
         handle = await start_agent(client, task_queue, "hr_agent", PROMPT)

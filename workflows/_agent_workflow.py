@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 import pydantic
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from agent_continuations.activities import DigestChain, ModelActivities, ModelCallInput
-from agent_continuations.agent_definitions import Agent, UnknownAgentError, get_agent
+from agent_continuations.agent_definitions import Agent, UnknownAgentError, catalog_for
 from agent_continuations.shared import (
     AgentRunOutput,
     AgentWorkflowInput,
@@ -24,6 +22,7 @@ from agent_continuations.shared import (
     payload_problem,
     validation_problems,
 )
+from agent_continuations.workflows._activity_options import MODEL_CALL_DEFAULTS, effective_options
 from agent_continuations.workflows._calls import (
     call_kind,
     cause_message,
@@ -35,7 +34,6 @@ from agent_continuations.workflows._search_attributes import AgentSearchValues
 from agent_continuations.workflows._state import AgentState, PolicyState, ToolCallState
 from agent_continuations.workflows._turns import TurnCalls
 
-MODEL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10)
 PARENT_SUSPENDED = "parent_suspended"
 
 
@@ -54,6 +52,7 @@ class AgentWorkflow(TurnCalls):
     def __init__(self, input: AgentWorkflowInput | Any) -> None:
         self._input_problem: str | None = None
         self._agent: Agent | None = None
+        self._default_model: str | None = None
         carried: AgentState | None = None
         try:
             self._input = AgentWorkflowInput.model_validate(input)
@@ -63,10 +62,12 @@ class AgentWorkflow(TurnCalls):
             self._input_problem = f"invalid workflow input: {validation_problems(error)}"
             self._input = AgentWorkflowInput(agent="")
         if self._input_problem is None:
+            catalog = catalog_for(workflow.info().task_queue)
             try:
-                self._agent = get_agent(self._input.agent)
+                self._agent = catalog.get(self._input.agent)
             except UnknownAgentError:
                 self._input_problem = f"unknown agent {self._input.agent!r}"
+            self._default_model = catalog.default_model
         # The root draws its tree's secret; sub-agents get it in their input.
         self._token = self._input.tree_token or workflow.uuid4().hex
         self._state = carried or self._start_state(self._input)
@@ -90,7 +91,7 @@ class AgentWorkflow(TurnCalls):
         start = input.resume or ResumePoint(messages=first)
         state = AgentState(
             agent=input.agent,
-            model=input.model or (self._agent.model if self._agent else ""),
+            model=input.model or (self._agent and self._agent.model) or self._default_model or "",
             messages=list(start.messages),
             decisions=list(start.decisions),
         )
@@ -110,6 +111,8 @@ class AgentWorkflow(TurnCalls):
             return self._ended(
                 self._output("error", error="give a prompt or a continuation to resume")
             )
+        if not self._state.model:
+            return self._ended(self._output("error", error=no_model_problem(self._agent.name)))
         self._update_search_attributes()
         reporter = None
         if input.sub_agent_call_id:
@@ -177,13 +180,20 @@ class AgentWorkflow(TurnCalls):
                 conversation=self._digests.ref(self._state.messages),
                 settings=self._model_settings(agent),
             )
+            model_options = effective_options(
+                agent.model_activity_options,
+                MODEL_CALL_DEFAULTS,
+                options.model_timeout_seconds,
+                options.model_heartbeat_seconds,
+            )
             try:
                 reply = await workflow.execute_activity_method(
                     ModelActivities.call_model,
                     model_input,
-                    start_to_close_timeout=timedelta(seconds=options.model_timeout_seconds),
-                    heartbeat_timeout=timedelta(seconds=options.model_heartbeat_seconds),
-                    retry_policy=MODEL_RETRY,
+                    start_to_close_timeout=model_options.start_to_close_timeout,
+                    heartbeat_timeout=model_options.heartbeat_timeout,
+                    retry_policy=model_options.retry_policy,
+                    task_queue=model_options.task_queue,
                 )
             except ActivityError as error:
                 return self._output("error", error=cause_message(error))
@@ -238,6 +248,14 @@ class AgentWorkflow(TurnCalls):
         self._state.suspend_list = []
         self._mark_changed()
         return None
+
+
+def no_model_problem(agent: str) -> str:
+    """Why a run of `agent` cannot start: no model is named anywhere."""
+    return (
+        f"agent {agent!r} has no model: name one with the run's --model, the agent's model= "
+        "or the worker's AGENT_MODEL"
+    )
 
 
 def _text(content: Any) -> str:

@@ -4,19 +4,18 @@ in `workflows._sub_agents`)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ChildWorkflowError,
 )
 
-from agent_continuations.activities import ToolCallInput, run_tool
+from agent_continuations.activities import ToolActivities, ToolCallInput
 from agent_continuations.agent_definitions import Agent
 from agent_continuations.continuations import tool_message
 from agent_continuations.shared import AgentRunOutput, DecisionRecord, JsonDict
+from agent_continuations.workflows._activity_options import TOOL_CALL_DEFAULTS, effective_options
 from agent_continuations.workflows._calls import (
     cause_message,
     edited_note,
@@ -25,8 +24,6 @@ from agent_continuations.workflows._calls import (
 )
 from agent_continuations.workflows._state import ANSWERED_STATUSES, ToolCallState
 from agent_continuations.workflows._sub_agents import SubAgentCalls, waits_for_a_person
-
-TOOL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=3)
 
 
 class _Interrupted(Exception):
@@ -144,10 +141,18 @@ class TurnCalls(SubAgentCalls):
             raise _Interrupted()
 
     async def _run_tool(self, agent: Agent, call: ToolCallState, arguments: JsonDict) -> str:
-        options = self._input.options
+        run = self._input.options
+        tool = agent.find_tool(call.name)
+        assert tool is not None  # `call_kind` made it a tool call
+        options = effective_options(
+            tool.activity_options,
+            TOOL_CALL_DEFAULTS,
+            run.tool_timeout_seconds,
+            run.tool_heartbeat_seconds,
+        )
         try:
-            output = await workflow.execute_activity(
-                run_tool,
+            output = await workflow.execute_activity_method(
+                ToolActivities.run_tool,
                 ToolCallInput(
                     agent=agent.name,
                     tool=call.name,
@@ -156,9 +161,10 @@ class TurnCalls(SubAgentCalls):
                         f"{workflow.info().workflow_id}/{self._state.model_turns}/{call.id}"
                     ),
                 ),
-                start_to_close_timeout=timedelta(seconds=options.tool_timeout_seconds),
-                heartbeat_timeout=timedelta(seconds=options.tool_heartbeat_seconds),
-                retry_policy=TOOL_RETRY,
+                start_to_close_timeout=options.start_to_close_timeout,
+                heartbeat_timeout=options.heartbeat_timeout,
+                retry_policy=options.retry_policy,
+                task_queue=options.task_queue,
                 summary=f"{call.name} ({call.id})",
             )
         except ActivityError as error:

@@ -1,8 +1,12 @@
-"""An offline chat-completions server living inside an HTTP transport.
+"""Test doubles: the offline `scripted` model, a chat-completions server inside an HTTP
+transport.
 
 The `openai` client talks to it exactly as to a real server, so the scripted path and the
 real path share every line after the transport. A script is a list of replies per agent
 (reply N answers the agent's Nth model turn) or a function of the request's messages.
+
+    models = scripted_model_activities({"hr_agent": [...]})
+    AgentPlugin(agents=[hr_agent], default_model=SCRIPTED_MODEL, model_activities=models)
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx2
+import openai
 
-AGENT_HEADER = "x-agent-name"
+from agent_continuations.activities import AGENT_HEADER, ModelActivities
+
+SCRIPTED_MODEL = "scripted"
 ScriptedReply = dict[str, Any]
 Script = Sequence[ScriptedReply] | Callable[[list[dict[str, Any]]], ScriptedReply]
 
@@ -95,3 +102,21 @@ class ScriptedModelTransport(httpx2.AsyncBaseTransport):
         return httpx2.Response(
             200, json=_completion(reply, messages, body.get("model", "scripted"))
         )
+
+
+def scripted_model_client(scripts: Mapping[str, Script]) -> openai.AsyncOpenAI:
+    """An `openai` client whose server is the scripted model playing `scripts`."""
+    return openai.AsyncOpenAI(
+        api_key=SCRIPTED_MODEL,
+        base_url="http://scripted.model/v1",
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=ScriptedModelTransport(scripts)),
+    )
+
+
+def scripted_model_activities(scripts: Mapping[str, Script], **options: Any) -> ModelActivities:
+    """Model activities on which the model `scripted` plays `scripts`; other models go to the
+    configured server. `options` are `ModelActivities`'s other arguments."""
+    return ModelActivities(
+        model_clients={SCRIPTED_MODEL: scripted_model_client(scripts)}, **options
+    )
