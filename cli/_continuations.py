@@ -28,7 +28,7 @@ from agent_continuations.continuations import (
     loads_continuation,
     seal_key_from_env,
 )
-from agent_continuations.shared import BudgetInput, ResumeSignalInput, RunOptions
+from agent_continuations.shared import MAX_SECONDS, BudgetInput, ResumeSignalInput, RunOptions
 from agent_continuations.workflows import AgentWorkflow
 
 
@@ -115,12 +115,27 @@ async def resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def _budget(args: argparse.Namespace) -> BudgetInput:
+    """The new budget `continue`'s flags give, checked before connecting.
+
+    Raises:
+        CliError: A flag's value is not above 0 (or is longer than the run options allow).
+    """
+    for flag, value in (("--turns", args.turns), ("--tokens", args.tokens)):
+        if value is not None and value < 1:
+            raise CliError(f"{flag} must be at least 1, not {value}")
+    seconds = args.seconds
+    if seconds is not None and not 0 < seconds <= MAX_SECONDS:  # NaN too
+        raise CliError(f"--seconds must be above 0 and at most {MAX_SECONDS}, not {seconds:g}")
+    return BudgetInput(turns=args.turns, tokens=args.tokens, duration_seconds=seconds)
+
+
 async def continue_run(args: argparse.Namespace) -> int:
     """`continue ID`: send the `resume` signal to suspended levels, optionally with a budget."""
+    budget = _budget(args)
     run = await Run.find(await client_for(args), args.workflow_id)
     if not run.running:
         raise CliError(f"workflow {run.id!r} has ended ({run.status}): resume its export instead")
-    budget = BudgetInput(turns=args.turns, tokens=args.tokens, duration_seconds=args.seconds)
     await run.handle.signal(
         AgentWorkflow.resume, ResumeSignalInput(path_ids=args.path_ids, budget=budget)
     )

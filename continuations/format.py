@@ -1,6 +1,6 @@
 """Typed models of the portable continuation format, and parsing with one-line errors.
 
-The shapes are those of the public prototype (see `continuation-format.md`): the four outputs
+The shapes are those of the public prototype (see `docs/continuation-format.md`): the four outputs
 of one `request`, told apart by `end_reason`. Keys the models do not name (the OpenAI SDK's
 null extras such as `refusal`, or the `agent` key of our own continuation levels) are kept,
 so `dump_agent_output(parse_agent_output(x)) == x` for any valid `x`.

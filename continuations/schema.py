@@ -1,7 +1,8 @@
 """The JSON Schema of the agent outputs, generated from the models in `continuations.format`.
 
-Run `python -m continuations.schema` to rewrite `continuation-format.schema.json` after a
-change to the models; a test fails while the committed file and the models disagree.
+Run `python -m agent_continuations.continuations.schema` to rewrite
+`continuation-format.schema.json` after a change to the models; a test fails while the committed
+file and the models disagree.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A minimal stand-in for the public prototype's `ContinuationAgent.request`, for tests only.
 
-Written from the rules in `continuation-format.md`, not from the prototype's code. It keeps
+Written from the rules in `docs/continuation-format.md`, not from the prototype's code. It keeps
 the prototype's leaf quirk on purpose: applying `approval_info` sets the leaf level's
 `processed` flag to true whatever the entry says, so a top-level rejection runs the call.
 

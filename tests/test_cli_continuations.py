@@ -11,6 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from agent_continuations.agent_runs import IMPORT_MEMO
+from agent_continuations.cli import amain
 from helpers import one_error_line, running_worker, wait_for_pending
 from test_example_agents import PROMPT
 
@@ -145,3 +146,19 @@ async def test_export_move_ends_the_run_with_its_continuation(
         code, out, _ = await starter("approve", f"{workflow_id}-2", "--all")
         code, out, _ = await starter("result", f"{workflow_id}-2")
         assert out.startswith("end_reason: completed")
+
+
+@pytest.mark.parametrize(
+    ("flags", "problem"),
+    [
+        (["--turns", "0"], "error: --turns must be at least 1, not 0"),
+        (["--tokens", "-5"], "error: --tokens must be at least 1, not -5"),
+        (["--seconds", "0"], "error: --seconds must be above 0 and at most 2592000, not 0"),
+        (["--seconds", "nan"], "error: --seconds must be above 0 and at most 2592000, not nan"),
+    ],
+)
+async def test_continue_refuses_an_empty_budget_in_one_line(flags, problem, capsys):
+    # Checked before connecting: nothing listens at port 1.
+    code = await amain(["--address", "127.0.0.1:1", "continue", "some-run", *flags])
+    assert code == 1
+    assert one_error_line(capsys.readouterr().err) == problem
