@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.testing import WorkflowEnvironment
 
 from agent_continuations.agent_definitions import Agent, register, tool
-from agent_continuations.workflows._agent_workflow import MODEL_RETRY
+from agent_continuations.workflows._turn_loop import MODEL_RETRY
 from chat_server import ChatServer, Completion, HttpError
 from helpers import running_worker, start_agent, tool_results
 
