@@ -37,10 +37,12 @@ PASSTHROUGH_MODULES = {
     f"{PACKAGE}.agent_runs": "the client functions, named by the package's root",
     # Pure helpers of `AgentWorkflow` with no module state: imported once per worker instead of
     # once per run (0.2 MB and some CPU each time, measured with benchmarks/waiting_agents.py).
+    f"{PACKAGE}.workflows._tree": "pydantic models of a level's continuation tree",
     f"{PACKAGE}.workflows._state": "pydantic models of a level's state",
     f"{PACKAGE}.workflows._calls": "pure functions over a reply's tool calls",
+    f"{PACKAGE}.workflows._activity_options": "pure functions over activity options",
     f"{PACKAGE}.workflows._continuation": "pure functions building a level's continuation",
-    f"{PACKAGE}.workflows._decisions": "pure functions over decisions and call digests",
+    f"{PACKAGE}.workflows._decisions": "pure functions over decisions",
     f"{PACKAGE}.workflows._details": "pure functions writing the current details",
     f"{PACKAGE}.workflows._policy_check": "pure functions over suspension policies",
     f"{PACKAGE}.workflows._search_attributes": "search attribute keys and pure functions",

@@ -300,7 +300,7 @@ def test_the_runtime_continuation_fits_the_format():
     waiting = ToolCallState(tool_call=AUTHORIZE, kind="tool", status="waiting_approval")
     state = AgentState(agent="account_agent", model="scripted", messages=CONVERSATION)
     state.turn_calls = [waiting]
-    continuation = build_continuation(state)
+    continuation = build_continuation(state).to_json()
     data = {
         "continuation": continuation,
         "approval_info": flatten_approval_info(continuation),

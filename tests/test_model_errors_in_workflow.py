@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
 
-from agent_continuations.agent_definitions import Agent, tool
+from agent_continuations.agent_definitions import ActivityOptions, Agent, tool
 from agent_continuations.workflows._activity_options import MODEL_CALL_DEFAULTS
 from chat_server import ChatServer, Completion, HttpError
 from helpers import running_worker, start_agent, tool_results
@@ -102,3 +103,22 @@ async def test_tool_round_trip_through_the_server(
     assert first["tools"] == AGENT.openai_tools()
     assert second["messages"][-1] == {"role": "tool", "tool_call_id": "call_add", "content": "5"}
     assert second["messages"][-2]["tool_calls"][0]["id"] == "call_add"
+
+
+async def test_an_agent_s_own_model_retry_policy_applies(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    failing = HttpError(500, "internal meltdown", {"retry-after-ms": "10"})
+    options = ActivityOptions(retry_policy=RetryPolicy(maximum_attempts=2))
+    agent = Agent(
+        name="model-errors-own-policy", instructions="Hi.", model_activity_options=options
+    )
+    client = time_skipping_env.client
+    with ChatServer(then=failing) as server:
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=[agent]
+        ):
+            handle = await start_agent(client, task_queue, agent.name, "Hi", model=MODEL)
+            output = await handle.result()
+    assert output.end_reason == "error"
+    assert len(server.requests) == 2

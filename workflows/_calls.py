@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 import pydantic
 
 from agent_continuations.agent_definitions import Agent
-from agent_continuations.shared import DecisionRecord, JsonDict, ResumeCall, validation_problems
+from agent_continuations.shared import DecisionRecord, JsonDict, validation_problems
 from agent_continuations.workflows._state import CallKind, ToolCallState
 
 
@@ -19,29 +18,6 @@ def call_kind(agent: Agent, tool_call: JsonDict) -> CallKind:
     if agent.find_tool(name):
         return "tool"
     return "sub_agent" if agent.find_sub_agent(name) else "invalid"
-
-
-def resumed_call(agent: Agent, call: ResumeCall, decided_at: datetime) -> ToolCallState:
-    """The state of an imported unanswered call, with its decision if the import carried one."""
-    state = ToolCallState(
-        tool_call=call.tool_call,
-        kind=call_kind(agent, call.tool_call),
-        sub_agent_resume=call.sub_agent,
-    )
-    if state.kind != "tool" or call.decision == "run":
-        return state
-    state.status = "waiting_approval"
-    if call.decision != "open":
-        state.decision = DecisionRecord(
-            tool_call_id=state.id,
-            paths=[state.name],
-            path_ids=[state.id],
-            approved=call.decision == "approve",
-            approver=call.approver,
-            reason=call.reason or "decided in the imported continuation",
-            decided_at=decided_at,
-        )
-    return state
 
 
 def parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -11,37 +9,23 @@ from typing import Any
 import pydantic
 
 from agent_continuations.agent_definitions import Agent, Tool
-from agent_continuations.continuations import find_waiting_call
 from agent_continuations.shared import ApprovalDecision, JsonDict, validation_problems
-
-DIGEST_LENGTH = 16
-
-
-def call_digest(tool_call: JsonDict) -> str:
-    """A short digest of a call's tool name and arguments: what a person approves."""
-    function = tool_call.get("function") or {}
-    text = json.dumps([function.get("name"), function.get("arguments")], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST_LENGTH]
+from agent_continuations.workflows._tree import LevelTree, WaitingEntry
 
 
 def decision_signal_input(entry: JsonDict) -> JsonDict:
     """What a person sends with `approve` or `reject` for a waiting call (a `pending_approvals`
     entry): its ID and digest."""
-    return {"tool_call_id": entry["path_ids"][-1], "digest": call_digest(entry["tool_call"])}
+    return WaitingEntry.model_validate(entry).signal_input()
 
 
 @dataclass(frozen=True)
 class CheckedDecision:
     """A decision matched to the waiting call it is for, with the digest of that call."""
 
-    entry: JsonDict
+    entry: WaitingEntry
     approved: bool
     arguments: dict[str, Any] | None
-    digest: str
-
-    @property
-    def path_ids(self) -> list[str]:
-        return list(self.entry["path_ids"])
 
 
 def resolve_tool(root: Agent, paths: list[str]) -> Tool:
@@ -63,7 +47,7 @@ def resolve_tool(root: Agent, paths: list[str]) -> Tool:
 
 
 def check_decision(
-    continuation: JsonDict,
+    continuation: LevelTree,
     agent: Agent,
     decision: ApprovalDecision,
     approved: bool,
@@ -76,22 +60,20 @@ def check_decision(
         ValueError: The call is not the one the decision's digest names; edited arguments on a
             rejection, for a tool that forbids edits, or not fitting the schema.
     """
-    entry = find_waiting_call(continuation, decision.tool_call_id, decision.path_ids)
-    if tuple(entry["path_ids"]) in already_decided:
-        raise LookupError(f"call {entry['path_ids'][-1]!r} was already decided")
-    digest = call_digest(entry["tool_call"])
-    if decision.digest is not None and decision.digest != digest:
+    entry = continuation.find_waiting(decision.tool_call_id, decision.path_ids)
+    if tuple(entry.path_ids) in already_decided:
+        raise LookupError(f"call {entry.call_id!r} was already decided")
+    if decision.digest is not None and decision.digest != entry.digest:
         raise ValueError(
-            f"call {entry['path_ids'][-1]!r} is not the call decided on: its digest is "
-            f"{digest}, not {decision.digest} (it would run "
-            f"{entry['tool_call']['function']['name']} with "
-            f"{entry['tool_call']['function']['arguments']}); look at it again"
+            f"call {entry.call_id!r} is not the call decided on: its digest is "
+            f"{entry.digest}, not {decision.digest} (it would run "
+            f"{entry.tool_name} with {entry.arguments}); look at it again"
         )
     arguments = None
     if decision.arguments is not None:
         if not approved:
             raise ValueError("arguments can only be edited when approving")
-        tool = resolve_tool(agent, entry["paths"])
+        tool = resolve_tool(agent, entry.paths)
         if not tool.editable:
             raise ValueError(f"{tool.name} does not allow its arguments to be edited")
         try:
@@ -103,4 +85,4 @@ def check_decision(
             raise ValueError(
                 f"edited arguments of {tool.name} cannot be checked: {error}"
             ) from None
-    return CheckedDecision(entry=entry, approved=approved, arguments=arguments, digest=digest)
+    return CheckedDecision(entry=entry, approved=approved, arguments=arguments)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from agent_continuations.continuations import Level, flatten_approval_info, fold_levels
-from agent_continuations.shared import JsonDict, TokenUsage
-from agent_continuations.workflows._decisions import decision_signal_input
+from agent_continuations.shared import TokenUsage
+from agent_continuations.workflows._tree import LevelTree, WaitingEntry
 
 RESUME_HINT = "send signal `resume` with `{}`"
 
@@ -28,37 +27,25 @@ def tokens_line(usage: TokenUsage) -> str:
     )
 
 
-def _tree_usage(continuation: JsonDict) -> TokenUsage:
-    """The tokens of every level of a runtime continuation tree."""
-
-    def add(level: Level, nested: dict[int, TokenUsage]) -> TokenUsage:
-        own = TokenUsage.model_validate(level.data.get("usage") or {})
-        return sum(nested.values(), own)
-
-    return fold_levels(continuation, add)
-
-
-def describe_waiting(continuation: JsonDict, pending: list[JsonDict]) -> str:
+def describe_waiting(continuation: LevelTree, pending: list[WaitingEntry]) -> str:
     """A Markdown description of what the level waits for and which signal moves it on, and
     the tokens its tree used so far.
 
     Args:
-        continuation: The level's continuation (runtime form).
+        continuation: The level's continuation.
         pending: Its calls waiting for a decision, as `pending_approvals` lists them.
     """
-    tokens = tokens_line(_tree_usage(continuation))
-    suspended_by = continuation.get("suspend_list")
+    tokens = tokens_line(continuation.tree_usage())
+    suspended_by = continuation.suspend_list
     if suspended_by:
         return f"Suspended by {', '.join(suspended_by)}: {RESUME_HINT} to go on.\n{tokens}"
     lines = [f"Waiting for {len(pending)} decision(s):"] if pending else []
     for entry in pending:
-        call = entry["tool_call"]
         lines.append(
-            f"- {' > '.join(entry['paths'])} with {call['function']['arguments']}: send signal "
-            f"`approve` or `reject` with {_code(json.dumps(decision_signal_input(entry)))}"
+            f"- {' > '.join(entry.paths)} with {entry.arguments}: send signal "
+            f"`approve` or `reject` with {_code(json.dumps(entry.signal_input()))}"
         )
-    for entry in flatten_approval_info(continuation):
-        if "tool_call" not in entry:
-            lines.append(f"- sub-agent {' > '.join(entry['paths'])} is suspended: {RESUME_HINT}")
+    for paths in continuation.suspended_sub_agents():
+        lines.append(f"- sub-agent {' > '.join(paths)} is suspended: {RESUME_HINT}")
     lines = lines or ["Running: nothing waits for a person."]
     return "\n".join([*lines, tokens])

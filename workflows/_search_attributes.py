@@ -1,4 +1,5 @@
-"""The search attributes a root run keeps current, so people can find every run that waits.
+"""The search attributes a root run keeps current, so people can find every run that waits
+(pure: `LevelStatus` upserts them).
 
 `AgentStatus` says where the tree is (`awaiting_approval` when any level waits for a decision),
 `AgentWaitingTools` which tools wait and `AgentWaitingSince` since when. The Web UI's list
@@ -11,11 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate, TypedSearchAttributes
 
-from agent_continuations.continuations import flatten_approval_info
-from agent_continuations.shared import EndReason, JsonDict
+from agent_continuations.shared import EndReason
+from agent_continuations.workflows._tree import LevelTree, WaitingEntry
 
 AgentStatus = Literal["running", "awaiting_approval", "suspended", "completed", "rejected", "error"]
 AGENT_STATUSES: tuple[AgentStatus, ...] = (
@@ -98,8 +98,8 @@ class AgentSearchValues:
 
 def tree_values(
     agent: str,
-    continuation: JsonDict,
-    pending: list[JsonDict],
+    continuation: LevelTree,
+    pending: list[WaitingEntry],
     end_reason: EndReason | None,
     previous: AgentSearchValues,
     now: datetime,
@@ -122,18 +122,8 @@ def tree_values(
         return replace(
             values,
             status="awaiting_approval",
-            waiting_tools=tuple(sorted({e["tool_call"]["function"]["name"] for e in pending})),
+            waiting_tools=tuple(sorted({entry.tool_name for entry in pending})),
             waiting_since=since or now,
         )
-    suspended = continuation.get("suspend_list") or any(
-        "tool_call" not in entry for entry in flatten_approval_info(continuation)
-    )
+    suspended = continuation.suspend_list or continuation.suspended_sub_agents()
     return replace(values, status="suspended" if suspended else "running")
-
-
-def upsert_if_changed(values: AgentSearchValues, previous: AgentSearchValues) -> AgentSearchValues:
-    """Upsert what differs from `previous` (no command when nothing does); returns `values`."""
-    changes = values.updates(previous)
-    if changes:
-        workflow.upsert_search_attributes(changes)
-    return values

@@ -19,6 +19,7 @@ from agent_continuations.shared import (
     ResumeSignalInput,
     TokenUsage,
 )
+from agent_continuations.workflows._tree import LevelTree
 
 CallStatus = Literal[
     "pending", "waiting_approval", "running", "done", "rejected", "skipped", "parked"
@@ -46,7 +47,7 @@ class ToolCallState(BaseModel):
     decision: DecisionRecord | None = None
     result: str | None = None
     child_workflow_id: str | None = None
-    child_continuation: JsonDict | None = Field(
+    child_continuation: LevelTree | None = Field(
         None, description="The sub-agent's continuation while it waits or is suspended."
     )
     sub_agent_resume: ResumePoint | None = Field(
@@ -63,6 +64,18 @@ class ToolCallState(BaseModel):
     @property
     def name(self) -> str:
         return str(self.tool_call["function"]["name"])
+
+    def waits_for_a_person(self) -> bool:
+        """Whether the call waits for a decision, or is a sub-agent that waits for one."""
+        if self.status == "waiting_approval":
+            return self.decision is None
+        return (
+            self.kind == "sub_agent"
+            and self.status == "running"
+            and self.child_output is None
+            and self.child_continuation is not None
+            and self.child_continuation.needs_attention()
+        )
 
     def arguments(self) -> JsonDict:
         """The arguments the model gave.

@@ -1,151 +1,130 @@
-"""Sub-agent calls: each runs as a child workflow of the same type, which outlives its
-parent's run and reports its result by signal as well."""
+"""`SubAgents`: a level's sub-agent calls, each a child workflow of the same type, which
+outlives its parent's run and reports what it waits for and its result by signal."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ChildWorkflowError
 
 from agent_continuations.agent_definitions import Agent
-from agent_continuations.continuations import needs_attention
 from agent_continuations.shared import AgentRunOutput, AgentWorkflowInput, payload_problem
 from agent_continuations.workflows._calls import cause_message, nest_decision
-from agent_continuations.workflows._handlers import MessageHandlers
-from agent_continuations.workflows._state import ToolCallState
+from agent_continuations.workflows._child_workflows import execute_child, reported_output
+from agent_continuations.workflows._continuation import parse_runtime_tree
+from agent_continuations.workflows._level import Level
+from agent_continuations.workflows._state import (
+    ParkRequest,
+    SubAgentReport,
+    SubAgentResult,
+    ToolCallState,
+)
+from agent_continuations.workflows._status import LevelStatus
+from agent_continuations.workflows._tree_messages import signal_quietly
 
-CHILD_ID_ATTEMPTS = 3
-CHILD_ID_RANDOM = 12
 
+class SubAgents:
+    """Runs sub-agent calls, takes their reports, and parks them when the level exits."""
 
-class SubAgentCalls(MessageHandlers):
-    """Runs the sub-agent calls of a turn, and stops the turn when a call is rejected."""
+    def __init__(self, level: Level, status: LevelStatus) -> None:
+        self._level = level
+        self._status = status
 
-    def _reject(self, agent: Agent, call: ToolCallState, text: str) -> None:
-        call.status, call.result = "rejected", text
-        if agent.on_reject == "end" and self._stop_reason is None:
-            self._stop_reason = f"the run ended because call {call.id} ({call.name}) was rejected"
-            for other in self._state.turn_calls:
-                if other.kind == "sub_agent" and other.status == "running":
-                    self._call_tasks[other.id].cancel()
+    async def run(self, agent: Agent, call: ToolCallState, prompt: str) -> str | None:
+        """Run a sub-agent call to its end, recording its answer on `call`.
 
-    async def _run_sub_agent(self, agent: Agent, call: ToolCallState, prompt: str) -> None:
+        Returns:
+            What the model reads when the sub-agent's own calls were rejected: the caller
+            rejects `call` with it. None otherwise.
+
+        Raises:
+            ChildWorkflowError: The sub-agent failed while the turn stops.
+        """
+        level = self._level
         sub_agent = agent.find_sub_agent(call.name)
         assert sub_agent is not None
         name = sub_agent.name
         child_input = AgentWorkflowInput(
             agent=name,
             prompt=prompt,
-            model=self._input.model,
+            model=level.input.model,
             sub_agent_call_id=call.id,
-            tree_token=self._token,
+            tree_token=level.token,
             resume=call.sub_agent_resume,
-            options=self._input.options,
+            options=level.input.options,
         )
         problem = payload_problem(f"the input of agent {name}", child_input)
         if problem:
             call.status, call.result = "done", f"Error: agent {name} cannot start: {problem}"
-            return
+            return None
         try:
             if call.child_workflow_id is not None:  # started by this level's previous run
-                output: AgentRunOutput | None = await self._reported_output(call)
+                output: AgentRunOutput | None = await reported_output(call)
             else:
-                output = await self._execute_child(child_input, call, f"{name} for {agent.name}")
+                output = await execute_child(child_input, call, f"{name} for {agent.name}")
         except ChildWorkflowError as error:  # e.g. terminated by someone
-            if self._stop_reason is not None:
+            if level.stop_reason is not None:
                 raise  # cancelled by this level: answered as skipped
             call.status, call.result = "done", f"Error: agent {name} failed: {cause_message(error)}"
-            return
+            return None
         if output is None:
             call.status, call.result = "done", f"Error: agent {name} found no free workflow ID"
-            return
-        self._state.decisions += [nest_decision(call, d) for d in output.decisions]
-        self._state.sub_agents_usage += output.tree_usage
+            return None
+        level.state.decisions += [nest_decision(call, d) for d in output.decisions]
+        level.state.sub_agents_usage += output.tree_usage
         if output.end_reason == "completed":
             call.status, call.result = "done", output.result or ""
         elif output.end_reason == "rejected_tool_calls":
             names = ", ".join(tc["function"]["name"] for tc in output.rejected_tool_calls or [])
-            text = f"Rejected: agent {name} stopped because its call(s) {names} were rejected."
-            self._reject(agent, call, text)
+            return f"Rejected: agent {name} stopped because its call(s) {names} were rejected."
         elif output.continuation is not None:
             # The sub-agent exited suspended: this level exits too, once nothing else runs.
-            call.status, call.child_continuation = "parked", output.continuation
-            self._park()
+            try:
+                call.child_continuation = parse_runtime_tree(output.continuation)
+            except ValueError as error:
+                call.status, call.result = "done", f"Error: agent {name} failed: {error}"
+                return None
+            call.status = "parked"
+            self.park()
         else:
             call.status, call.result = "done", f"Error: agent {name} failed: {output.error}"
-
-    async def _execute_child(
-        self, child_input: AgentWorkflowInput, call: ToolCallState, summary: str
-    ) -> AgentRunOutput | None:
-        """Run a sub-agent as a child workflow whose ID nobody can take before it starts.
-
-        The ID is `<parent ID>/<call ID>-<random>`, kept in the call's state; should a
-        workflow with that ID exist all the same, another random part is drawn, a few times.
-        The child outlives this run (`ABANDON`), so that this level can continue as new while
-        it waits; it reports its result by signal too.
-
-        Returns:
-            The sub-agent's output, or None when every ID drawn was taken.
-
-        Raises:
-            ChildWorkflowError: The sub-agent failed, was terminated or timed out.
-        """
-        for attempt in range(CHILD_ID_ATTEMPTS):
-            call.child_workflow_id = (
-                f"{workflow.info().workflow_id}/{call.id}-{workflow.uuid4().hex[:CHILD_ID_RANDOM]}"
-            )
-            try:
-                handle = await workflow.start_child_workflow(
-                    workflow.info().workflow_type,  # a sub-agent runs on this same workflow type
-                    child_input,
-                    id=call.child_workflow_id,
-                    static_summary=f"{summary} ({call.id})",
-                    result_type=AgentRunOutput,
-                    parent_close_policy=ParentClosePolicy.ABANDON,
-                )
-            except WorkflowAlreadyStartedError:
-                workflow.logger.warning(
-                    "sub-agent ID %s was taken (attempt %d)", call.child_workflow_id, attempt + 1
-                )
-                continue
-            return await _child_output(handle, call)
         return None
 
-    async def _reported_output(self, call: ToolCallState) -> AgentRunOutput:
-        """The output of a sub-agent this level started in a run before this one."""
+    def park(self) -> None:
+        """Stop waiting and let running children suspend, so the whole tree can exit."""
+        level = self._level
+        if level.parking:
+            return
+        level.parking = True
+        for call in level.state.turn_calls:
+            if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
+                handle = workflow.get_external_workflow_handle(call.child_workflow_id)
+                request = ParkRequest(token=level.token)
+                asyncio.create_task(signal_quietly(handle, "park", request))
+
+    def take_state_report(self, report: SubAgentReport) -> None:
+        """Keep the copy of what a running sub-agent waits for (a report checked from the tree)."""
+        call = self._level.find_call(report.tool_call_id)
+        if call is None or call.kind != "sub_agent" or call.status != "running":
+            workflow.logger.warning(
+                "ignored report for call %r: no such sub-agent runs", report.tool_call_id
+            )
+            return
         try:
-            await workflow.wait_condition(lambda: call.child_output is not None)
-        except asyncio.CancelledError:
-            assert call.child_workflow_id is not None
-            await workflow.get_external_workflow_handle(call.child_workflow_id).cancel()
-            raise
-        assert call.child_output is not None
-        return call.child_output
+            tree = None if report.continuation is None else parse_runtime_tree(report.continuation)
+        except ValueError as error:
+            workflow.logger.warning("ignored report for call %r: %s", call.id, error)
+            return
+        call.child_continuation = tree
+        self._status.mark_changed()
 
-
-async def _child_output(
-    handle: workflow.ChildWorkflowHandle[Any, AgentRunOutput], call: ToolCallState
-) -> AgentRunOutput:
-    """The child's output: as its result, or as it reported it by signal, whichever is first."""
-    try:
-        await workflow.wait_condition(lambda: handle.done() or call.child_output is not None)
-    except asyncio.CancelledError:
-        handle.cancel()  # asks the sub-agent to stop
-        raise
-    return call.child_output or handle.result()
-
-
-def waits_for_a_person(call: ToolCallState) -> bool:
-    """Whether an open call waits for a decision, or is a sub-agent that waits for one."""
-    if call.status == "waiting_approval":
-        return call.decision is None
-    return (
-        call.kind == "sub_agent"
-        and call.status == "running"
-        and call.child_output is None
-        and call.child_continuation is not None
-        and needs_attention(call.child_continuation)
-    )
+    def take_result(self, report: SubAgentResult) -> None:
+        """Take the output a sub-agent sent as it ended (a report checked from the tree)."""
+        call = self._level.find_call(report.tool_call_id)
+        if call is None or call.status != "running" or call.child_workflow_id != report.child_id:
+            workflow.logger.warning(
+                "ignored result for call %r: no such sub-agent runs", report.tool_call_id
+            )
+            return
+        call.child_output = report.output

@@ -1,0 +1,55 @@
+"""`ContinueAsNew`: the one place a level decides to go on in a new run, and does."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from agent_continuations.shared import AgentWorkflowInput
+from agent_continuations.workflows._level import Level
+from agent_continuations.workflows._state import ANSWERED_STATUSES
+
+
+class ContinueAsNew:
+    """Continues a level as new when its history grows long, carrying its state over."""
+
+    def __init__(self, level: Level) -> None:
+        self._level = level
+
+    def should_continue_as_new(self) -> bool:
+        """Whether the history is long and the level may move to a new run now.
+
+        Not while a tool or model call runs (its result comes to this run only), nor while the
+        level parks (it exits with its continuation instead); open calls that wait for a
+        person, themselves or in their sub-agent, go over (sub-agents outlive the run and
+        report their result by signal).
+        """
+        level = self._level
+        info = workflow.info()
+        history_is_long = (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > level.input.options.history_event_limit
+        )
+        open_calls = [c for c in level.state.turn_calls if c.status not in ANSWERED_STATUSES]
+        return (
+            history_is_long
+            and not level.parking
+            and all(call.waits_for_a_person() for call in open_calls)
+        )
+
+    async def continue_as_new_if_suggested(self) -> None:
+        """Continue as new, once every handler has finished, if `should_continue_as_new`."""
+        if self.should_continue_as_new():
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(self._carried_over())
+
+    def _carried_over(self) -> AgentWorkflowInput:
+        """This run's input for the next run in the chain: the same level, from its state."""
+        level = self._level
+        return level.input.model_copy(
+            update={
+                "prompt": None,
+                "resume": None,
+                "carried_state": level.state.model_dump(mode="json"),
+                "tree_token": level.token,  # the sub-agents that run on know this one
+            }
+        )
