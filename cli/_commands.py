@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import sys
+from typing import Any
 
 from pydantic import ValidationError
 from temporalio.client import Client
@@ -47,33 +48,22 @@ def _stderr(line: str) -> None:
 
 
 async def start_and_find(
-    client: Client,
-    agent: str,
-    prompt: str,
-    task_queue: str,
-    workflow_id: str | None = None,
-    model: str | None = None,
-    options: RunOptions | None = None,
+    client: Client, agent: str, prompt: str, task_queue: str, **options: Any
 ) -> Run:
-    """Start `agent` on `prompt` (see `agent_runs.start_run`) and return the new run; what the
-    namespace lacks is a warning on stderr.
+    """Start `agent` on `prompt` with `agent_runs.start_run`'s `options` and return the new
+    run; what the namespace lacks is a warning on stderr.
 
     Raises:
         CliError: The workflow ID is taken.
     """
     try:
         handle = await start_run(
-            client,
-            agent,
-            prompt,
-            task_queue=task_queue,
-            workflow_id=workflow_id,
-            model=model,
-            options=options,
-            warn=_stderr,
+            client, agent, prompt, task_queue=task_queue, warn=_stderr, **options
         )
     except WorkflowAlreadyStartedError:
-        raise CliError(f"a workflow with ID {workflow_id!r} already exists") from None
+        raise CliError(
+            f"a workflow with ID {options.get('workflow_id')!r} already exists"
+        ) from None
     return await Run.find(client, handle.id)
 
 
@@ -98,7 +88,13 @@ async def start(args: argparse.Namespace) -> int:
         }
     )
     run = await start_and_find(
-        client, args.agent, args.prompt, args.task_queue, args.id, args.model, options
+        client,
+        args.agent,
+        args.prompt,
+        args.task_queue,
+        workflow_id=args.id,
+        model=args.model,
+        options=options,
     )
     print(run.id)
     if args.wait:

@@ -128,3 +128,13 @@ async def test_no_server_is_one_line(capsys):
 async def test_approve_needs_call_ids_or_all(capsys):
     assert await amain(["approve", "some-run"]) == 1
     assert "--all" in one_error_line(capsys.readouterr().err)
+
+
+async def test_a_taken_workflow_id_is_one_line(dev_server_env, task_queue, starter):
+    workflow_id = f"taken-{task_queue}"
+    code, out, _ = await starter("start", "hr_agent", PROMPT, "--id", workflow_id)
+    assert (code, out.strip()) == (0, workflow_id)
+    code, _, err = await starter("start", "hr_agent", PROMPT, "--id", workflow_id)
+    assert code == 1
+    assert one_error_line(err) == f"error: a workflow with ID '{workflow_id}' already exists"
+    await dev_server_env.client.get_workflow_handle(workflow_id).terminate("test done")
