@@ -16,7 +16,12 @@ from temporalio.worker import ReplayerConfig, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from agent_continuations.activities import ModelActivities, ToolActivities
-from agent_continuations.agent_definitions import Agent, AgentCatalog, serve_catalog
+from agent_continuations.agent_definitions import (
+    Agent,
+    AgentCatalog,
+    WorkerSecrets,
+    serve_catalog,
+)
 from agent_continuations.agent_definitions._catalog import REPLAYER
 from agent_continuations.storage import payload_storage
 from agent_continuations.workflows import AgentWorkflow
@@ -89,6 +94,8 @@ class AgentPlugin(SimplePlugin):
     Args:
         agents: The agents the worker runs; their sub-agents come with them.
         default_model: The model of agents that name none, unless a run names one.
+        secrets: The workers' secrets that tree tokens, sub-agent IDs and approval proofs
+            derive from (every worker of a deployment needs the same); none by default.
         model_activities: The model activities to use, e.g. pointed at another server or with
             the scripted model of `agent_continuations.testing`.
         storage: Where payloads too large for history go; see `agent_data_converter`.
@@ -102,10 +109,11 @@ class AgentPlugin(SimplePlugin):
         agents: Sequence[Agent] = (),
         *,
         default_model: str | None = None,
+        secrets: WorkerSecrets | None = None,
         model_activities: ModelActivities | None = None,
         storage: ExternalStorage | None = None,
     ) -> None:
-        self.agents = AgentCatalog(agents, default_model)
+        self.agents = AgentCatalog(agents, default_model, secrets)
         models = (model_activities or ModelActivities()).for_agents(self.agents)
         super().__init__(
             PLUGIN_NAME,

@@ -231,6 +231,11 @@ class AgentWorkflowInput(BaseModel):
         description="The secret the tree's internal messages carry: set on sub-agents' runs, "
         "and carried over continue-as-new.",
     )
+    tree_key: str | None = Field(
+        None,
+        description="The ID of the workers' secret the tree's token and IDs derive from: set "
+        "on sub-agents' runs and carried over continue-as-new (the secret never is).",
+    )
     resume: ResumePoint | None = Field(None, description="Start from this saved state.")
     carried_state: JsonDict | None = Field(
         None, description="Internal: the level's whole state, carried over continue-as-new."

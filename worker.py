@@ -34,8 +34,10 @@ from temporalio.worker import Worker
 
 from agent_continuations.activities import max_result_bytes
 from agent_continuations.agent_definitions import (
+    WORKER_SECRETS_ENV,
     AgentModuleError,
     LoadedAgents,
+    WorkerSecrets,
     agent_module_names,
     load_agent_modules,
 )
@@ -129,15 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def worker_plugin(loaded: LoadedAgents, environ: Mapping[str, str] = os.environ) -> AgentPlugin:
-    """The plugin for the loaded agents: their model, else `AGENT_MODEL`; the modules'
-    `SCRIPTS` play on the model `scripted`.
+    """The plugin for the loaded agents: their model, else `AGENT_MODEL`; the secrets of
+    `AGENT_WORKER_SECRETS`; the modules' `SCRIPTS` play on the model `scripted`.
 
     Raises:
-        ValueError: Two different agents have the same name.
+        ValueError: Two different agents have the same name, or the secrets are malformed.
     """
     scripted = scripted_model_activities(loaded.scripts) if loaded.scripts else None
     default_model = environ.get(MODEL_ENV) or None
-    return AgentPlugin(loaded.agents, default_model=default_model, model_activities=scripted)
+    secrets = WorkerSecrets.from_env(environ)
+    return AgentPlugin(
+        loaded.agents, default_model=default_model, secrets=secrets, model_activities=scripted
+    )
 
 
 async def main() -> None:
@@ -168,6 +173,12 @@ async def main() -> None:
         await check_payload_store(client.data_converter.external_storage)
     except PayloadStoreError as error:
         raise SystemExit(f"error: {error} (set {PAYLOAD_STORE_ENV})") from None
+    if not plugin.agents.secrets:
+        logging.warning(
+            "%s is unset: tree tokens and sub-agent IDs are drawn from the run ID, and any "
+            "workflow on this task queue may run tools that need approval",
+            WORKER_SECRETS_ENV,
+        )
     logging.info(
         "worker polling task queue %r for agents %s%s",
         args.task_queue,

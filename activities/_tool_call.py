@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import inspect
 import json
 
@@ -32,6 +33,12 @@ class ToolCallInput(pydantic.BaseModel):
     arguments: JsonDict
     idempotency_key: str = Field(
         "", description="Stable across retries of this call: workflow ID, turn and call ID."
+    )
+    approval_key: str = Field("", description="The workers' secret `approval_proof` is under.")
+    approval_proof: str = Field(
+        "",
+        description="For a call that needed approval: proof, under the workers' secret, that "
+        "the scheduling run approved exactly this call (see `WorkerSecrets.approval_proof`).",
     )
 
 
@@ -87,6 +94,32 @@ class ToolActivities:
             )
         return tool
 
+    def _check_approval(self, tool: Tool, input: ToolCallInput) -> None:
+        """Where workers hold secrets, a call that needs approval runs only with proof that the
+        agent run scheduling it approved it: not for any other workflow, run or arguments.
+
+        Raises:
+            ApplicationError: Non-retryable: no valid proof.
+        """
+        secrets = self._agents.secrets
+        if not secrets or not tool.requires_approval(input.arguments):
+            return
+        run_id = activity.info().workflow_run_id or ""
+        expected = (
+            secrets.approval_proof(
+                input.approval_key, run_id, input.idempotency_key, input.tool, input.arguments
+            )
+            if input.approval_key in secrets
+            else ""
+        )
+        if not expected or not hmac.compare_digest(expected, input.approval_proof):
+            raise ApplicationError(
+                f"tool {input.tool!r} needs approval: this call carries no proof that the agent "
+                "run scheduling it approved it",
+                type="ApprovalProofMissing",
+                non_retryable=True,
+            )
+
     @activity.defn(name="run_tool")
     async def run_tool(self, input: ToolCallInput) -> ToolCallOutput:
         """Run a tool of one of the worker's agents and return its result as text.
@@ -95,6 +128,7 @@ class ToolActivities:
         `current_tool_call()`.
         """
         tool = self._tool(input)
+        self._check_approval(tool, input)
         try:
             # Arguments arrive as JSON; validating turns them back into the function's own types.
             arguments = dict(tool.arguments_model.model_validate(input.arguments))

@@ -17,6 +17,7 @@ from agent_continuations.agent_definitions._loading import (
     load_agent_modules,
     module_agents,
 )
+from agent_continuations.agent_definitions._secrets import WORKER_SECRETS_ENV, WorkerSecrets
 from agent_continuations.agent_definitions._suspension import (
     Budget,
     CustomPolicy,
@@ -57,6 +58,8 @@ __all__ = [
     "Tool",
     "ToolCallContext",
     "UnknownAgentError",
+    "WORKER_SECRETS_ENV",
+    "WorkerSecrets",
     "agent_module_names",
     "catalog_for",
     "current_tool_call",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from agent_continuations.agent_definitions._agent import Agent
+from agent_continuations.agent_definitions._secrets import WorkerSecrets
 
 # The catalog each worker of this process serves, by the task queue it polls (a replayer's
 # under `REPLAYER`): `AgentWorkflow` runs in a sandbox and can only look agents up by name.
@@ -18,18 +19,26 @@ class UnknownAgentError(LookupError):
 
 
 class AgentCatalog:
-    """Agents by name, each with its sub-agents to any depth.
+    """Agents by name, each with its sub-agents to any depth, and what their runs take from
+    the worker: the default model and the workers' secrets.
 
     Args:
         agents: The agents; their sub-agents are added too.
         default_model: The model of agents that name none, unless a run names one.
+        secrets: The workers' secrets (see `WorkerSecrets`); none by default.
 
     Raises:
         ValueError: Two different agents have the same name.
     """
 
-    def __init__(self, agents: Iterable[Agent] = (), default_model: str | None = None) -> None:
+    def __init__(
+        self,
+        agents: Iterable[Agent] = (),
+        default_model: str | None = None,
+        secrets: WorkerSecrets | None = None,
+    ) -> None:
         self.default_model = default_model or None
+        self.secrets = secrets or WorkerSecrets()
         self._agents: dict[str, Agent] = {}
         for agent in agents:
             self._add(agent)

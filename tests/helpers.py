@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 
 from agent_continuations import examples
 from agent_continuations.activities import ModelActivities
-from agent_continuations.agent_definitions import Agent
+from agent_continuations.agent_definitions import Agent, WorkerSecrets
 from agent_continuations.agent_runs import start_run
 from agent_continuations.plugin import AgentPlugin
 from agent_continuations.shared import AgentRunOutput, RunOptions
@@ -35,6 +35,8 @@ T = TypeVar("T")
 # The agents a test's worker runs unless it names its own: the examples, and the director
 # above them that the continuation tests use.
 SHARED_AGENTS = (examples.hr_agent, director_agent)
+# The workers' secrets of the tests' workers, as a deployment configures them.
+TEST_SECRETS = WorkerSecrets({"test-key": "a test secret of the workers"})
 
 
 @asynccontextmanager
@@ -44,17 +46,19 @@ async def running_worker(
     scripts: Mapping[str, Script] | None = None,
     model_activities: ModelActivities | None = None,
     agents: Sequence[Agent] = SHARED_AGENTS,
+    secrets: WorkerSecrets = TEST_SECRETS,
 ) -> AsyncIterator[Worker]:
     """A worker with the agent plugin for `task_queue`, running for the duration of the block.
 
-    It runs `agents` (`SHARED_AGENTS` by default), on the `scripted` model unless an agent or
-    the run names another, playing `scripts` (the examples' by default). A workflow whose code
-    raises fails instead of retrying its task until a fixed worker is deployed (Temporal's
-    default, right in production), so a bug fails its test fast.
+    It runs `agents` (`SHARED_AGENTS` by default) with `secrets`, on the `scripted` model
+    unless an agent or the run names another, playing `scripts` (the examples' by default).
+    A workflow whose code raises fails instead of retrying its task until a fixed worker is
+    deployed (Temporal's default, right in production), so a bug fails its test fast.
     """
     plugin = AgentPlugin(
         agents,
         default_model=SCRIPTED_MODEL,
+        secrets=secrets,
         model_activities=model_activities
         or scripted_model_activities(examples.SCRIPTS if scripts is None else scripts),
     )

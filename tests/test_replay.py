@@ -13,6 +13,7 @@ from temporalio.worker import Replayer
 from agent_continuations import examples
 from agent_continuations.plugin import AgentPlugin
 from agent_continuations.testing import SCRIPTED_MODEL
+from helpers import TEST_SECRETS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -25,8 +26,8 @@ def test_histories_were_recorded():
 async def test_history_replays(path: Path):
     saved = json.loads(path.read_text())
     history = WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
-    # The agents and the default model the histories ran with.
-    plugin = AgentPlugin([examples.hr_agent], default_model=SCRIPTED_MODEL)
+    # The agents, default model and workers' secrets the histories ran with.
+    plugin = AgentPlugin([examples.hr_agent], default_model=SCRIPTED_MODEL, secrets=TEST_SECRETS)
     replayer = Replayer(workflows=[], plugins=[plugin])
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

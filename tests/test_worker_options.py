@@ -109,6 +109,11 @@ def test_a_bad_value_is_refused(argv, environ, problem):
             {"AGENT_MAX_RESULT_BYTES": "5MB"},
             "error: AGENT_MAX_RESULT_BYTES must be a positive number of bytes, not '5MB'",
         ),
+        (
+            [],
+            {"AGENT_WORKER_SECRETS": "k1:too-short"},
+            "error: AGENT_WORKER_SECRETS: worker secret 'k1' must have at least 16 characters",
+        ),
     ],
 )
 def test_the_worker_refuses_a_bad_value_in_one_line(tmp_path, argv, environ, problem):

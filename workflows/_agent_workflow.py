@@ -53,6 +53,7 @@ from agent_continuations.workflows._status import LevelStatus
 from agent_continuations.workflows._sub_agents import SubAgents
 from agent_continuations.workflows._suspension import Suspension
 from agent_continuations.workflows._tree import LevelTree
+from agent_continuations.workflows._tree_keys import TreeKeys, tree_key
 from agent_continuations.workflows._tree_messages import (
     from_tree,
     refuse_unless_root,
@@ -80,10 +81,9 @@ class AgentWorkflow:
         agent: Agent | None = None
         if self._input_problem is None:
             agent, self._input_problem = find_agent(agents, parsed.agent)
-        # The root draws its tree's secret; sub-agents get it in their input.
-        token = parsed.tree_token or workflow.uuid4().hex
+        keys = TreeKeys(agents.secrets, tree_key(agents.secrets, parsed), parsed.tree_token)
         state = carried or start_state(parsed, agent, agents.default_model, workflow.now())
-        self._level = level = Level(parsed, agent, state, token)
+        self._level = level = Level(parsed, agent, state, keys)
         self._status = status = LevelStatus(level)
         self._continue_as_new = continue_as_new = ContinueAsNew(level)
         self._approvals = approvals = Approvals(level, status)
@@ -192,7 +192,7 @@ class AgentWorkflow:
     @workflow.signal(name="apply_decision")
     async def apply_decision(self, message: ForwardedDecision | None = None) -> None:
         """Internal: a decision the parent passes down."""
-        if message is not None and from_tree(message, self._level.token, "apply_decision"):
+        if message is not None and from_tree(message, self._level.keys, "apply_decision"):
             decision = message.decision
             await self._approvals.apply_quietly(
                 decision, decision.approved, "apply_decision", from_person=False
@@ -201,25 +201,25 @@ class AgentWorkflow:
     @workflow.signal(name="apply_resume")
     async def apply_resume(self, message: ForwardedResume | None = None) -> None:
         """Internal: a `resume` the parent passes down."""
-        if message is not None and from_tree(message, self._level.token, "apply_resume"):
+        if message is not None and from_tree(message, self._level.keys, "apply_resume"):
             await self._suspension.resume(message.request)
 
     @workflow.signal(name="park")
     def park(self, request: ParkRequest | None = None) -> None:
         """Internal: sent by a parent that exits suspended."""
-        if request is not None and from_tree(request, self._level.token, "park"):
+        if request is not None and from_tree(request, self._level.keys, "park"):
             self._sub_agents.park()
 
     @workflow.signal(name="report_sub_agent_state")
     def report_sub_agent_state(self, report: SubAgentReport | None = None) -> None:
         """Internal: sent by a sub-agent whenever what it waits for changes."""
-        if report is not None and from_tree(report, self._level.token, "report_sub_agent_state"):
+        if report is not None and from_tree(report, self._level.keys, "report_sub_agent_state"):
             self._sub_agents.take_state_report(report)
 
     @workflow.signal(name="report_sub_agent_result")
     def report_sub_agent_result(self, report: SubAgentResult | None = None) -> None:
         """Internal: sent by a sub-agent as it ends."""
-        if report is not None and from_tree(report, self._level.token, "report_sub_agent_result"):
+        if report is not None and from_tree(report, self._level.keys, "report_sub_agent_result"):
             self._sub_agents.take_result(report)
 
     @workflow.signal(dynamic=True)

@@ -122,8 +122,8 @@ class Approvals:
             arguments=checked.arguments,
             digest=checked.entry.digest,
         )
-        message = ForwardedDecision(token=level.token, decision=forwarded)
-        await signal_quietly(handle, "apply_decision", message)
+        message = ForwardedDecision(decision=forwarded)
+        await signal_quietly(handle, "apply_decision", message, level.keys)
 
     def record(
         self,

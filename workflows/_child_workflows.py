@@ -12,18 +12,19 @@ from temporalio.workflow import ParentClosePolicy
 
 from agent_continuations.shared import AgentRunOutput, AgentWorkflowInput
 from agent_continuations.workflows._state import ToolCallState
+from agent_continuations.workflows._tree_keys import TreeKeys
 
 CHILD_ID_ATTEMPTS = 3
-CHILD_ID_RANDOM = 12
 
 
 async def execute_child(
-    child_input: AgentWorkflowInput, call: ToolCallState, summary: str
+    child_input: AgentWorkflowInput, call: ToolCallState, summary: str, keys: TreeKeys
 ) -> AgentRunOutput | None:
     """Run a sub-agent as a child workflow whose ID nobody can take before it starts.
 
-    The ID is `<parent ID>/<call ID>-<random>`, kept in the call's state; should a
-    workflow with that ID exist all the same, another random part is drawn, a few times.
+    The ID is `<parent ID>/<call ID>-<random>` (see `TreeKeys.child_id_suffix`), kept in the
+    call's state; should a workflow with that ID exist all the same, another random part is
+    drawn, a few times.
     The child outlives this run (`ABANDON`), so that this level can continue as new while
     it waits; it reports its result by signal too.
 
@@ -34,9 +35,8 @@ async def execute_child(
         ChildWorkflowError: The sub-agent failed, was terminated or timed out.
     """
     for attempt in range(CHILD_ID_ATTEMPTS):
-        call.child_workflow_id = (
-            f"{workflow.info().workflow_id}/{call.id}-{workflow.uuid4().hex[:CHILD_ID_RANDOM]}"
-        )
+        suffix = keys.child_id_suffix(call.id, attempt)
+        call.child_workflow_id = f"{workflow.info().workflow_id}/{call.id}-{suffix}"
         try:
             handle = await workflow.start_child_workflow(
                 workflow.info().workflow_type,  # a sub-agent runs on this same workflow type

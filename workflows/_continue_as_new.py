@@ -50,6 +50,6 @@ class ContinueAsNew:
                 "prompt": None,
                 "resume": None,
                 "carried_state": level.state.model_dump(mode="json"),
-                "tree_token": level.token,  # the sub-agents that run on know this one
+                **level.keys.for_child(),  # the sub-agents that run on know this tree's token
             }
         )

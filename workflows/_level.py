@@ -14,6 +14,7 @@ from agent_continuations.shared import (
 from agent_continuations.workflows._continuation import build_continuation
 from agent_continuations.workflows._state import AgentState, ToolCallState
 from agent_continuations.workflows._tree import LevelTree, WaitingEntry
+from agent_continuations.workflows._tree_keys import TreeKeys
 
 
 class Level:
@@ -24,16 +25,16 @@ class Level:
         input: The run's input.
         agent: The level's agent; None when the input names none (the run then ends).
         state: The level's state, fresh or carried over continue-as-new.
-        token: The secret of the tree's internal messages.
+        keys: The tree's token and what else derives from its key.
     """
 
     def __init__(
-        self, input: AgentWorkflowInput, agent: Agent | None, state: AgentState, token: str
+        self, input: AgentWorkflowInput, agent: Agent | None, state: AgentState, keys: TreeKeys
     ) -> None:
         self.input = input
         self.agent = agent
         self.state = state
-        self.token = token
+        self.keys = keys
         # The level exits with its continuation once nothing else runs (its tree parks).
         self.parking = False
         # Why the current turn stops: its open calls are answered as skipped.

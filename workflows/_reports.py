@@ -46,23 +46,22 @@ class ParentReports:
             report = continuation.to_json() if continuation.needs_attention() else None
             if report == last:
                 continue
-            message = SubAgentReport(
-                token=self._level.token, tool_call_id=self._call_id, continuation=report
-            )
+            message = SubAgentReport(tool_call_id=self._call_id, continuation=report)
             problem = payload_problem("the report to the parent", message)
             if problem:
                 workflow.logger.warning("could not report to the parent: %s", problem)
             else:
-                await signal_quietly(handle, "report_sub_agent_state", message)
+                await signal_quietly(handle, "report_sub_agent_state", message, self._level.keys)
             last = report
 
     async def report_result(self, output: AgentRunOutput) -> None:
         """Send this sub-agent's output to its parent."""
         message = SubAgentResult(
-            token=self._level.token,
             tool_call_id=self._call_id,
             child_id=workflow.info().workflow_id,
             output=output,
         )
         if payload_problem("the result for the parent", message) is None:
-            await signal_quietly(self._parent(), "report_sub_agent_result", message)
+            await signal_quietly(
+                self._parent(), "report_sub_agent_result", message, self._level.keys
+            )

@@ -136,12 +136,18 @@ class AgentState(BaseModel):
 
 
 class TreeMessage(BaseModel):
-    """A message between the levels of one agent tree; it carries the tree's secret token, so
-    nobody outside the tree can send one."""
+    """A message between the levels of one agent tree, so that nobody outside the tree can
+    send one: in a tree with a key of the workers' secrets, `mac` seals its content for its
+    receiver (`TreeKeys.seal`); in a tree without, it carries the tree's drawn `token`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    token: str
+    token: str = ""
+    mac: str = ""
+
+    def content(self) -> str:
+        """What `mac` seals: the message without `token` and `mac`."""
+        return self.model_dump_json(exclude={"token", "mac"})
 
 
 class SubAgentReport(TreeMessage):

@@ -50,7 +50,7 @@ class SubAgents:
             prompt=prompt,
             model=level.input.model,
             sub_agent_call_id=call.id,
-            tree_token=level.token,
+            **level.keys.for_child(),
             resume=call.sub_agent_resume,
             options=level.input.options,
         )
@@ -62,7 +62,8 @@ class SubAgents:
             if call.child_workflow_id is not None:  # started by this level's previous run
                 output: AgentRunOutput | None = await reported_output(call)
             else:
-                output = await execute_child(child_input, call, f"{name} for {agent.name}")
+                summary = f"{name} for {agent.name}"
+                output = await execute_child(child_input, call, summary, level.keys)
         except ChildWorkflowError as error:  # e.g. terminated by someone
             if level.stop_reason is not None:
                 raise  # cancelled by this level: answered as skipped
@@ -100,8 +101,8 @@ class SubAgents:
         for call in level.state.turn_calls:
             if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
                 handle = workflow.get_external_workflow_handle(call.child_workflow_id)
-                request = ParkRequest(token=level.token)
-                asyncio.create_task(signal_quietly(handle, "park", request))
+                request = ParkRequest()
+                asyncio.create_task(signal_quietly(handle, "park", request, level.keys))
 
     def take_state_report(self, report: SubAgentReport) -> None:
         """Keep the copy of what a running sub-agent waits for (a report checked from the tree)."""

@@ -78,8 +78,7 @@ class Suspension:
             if chosen and suspended and call.child_workflow_id:
                 rest = None if path_ids is None else path_ids[1:]
                 forwarded = ForwardedResume(
-                    token=level.token,
                     request=ResumeSignalInput(path_ids=rest, budget=request.budget),
                 )
                 handle = workflow.get_external_workflow_handle(call.child_workflow_id)
-                await signal_quietly(handle, "apply_resume", forwarded)
+                await signal_quietly(handle, "apply_resume", forwarded, level.keys)

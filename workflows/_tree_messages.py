@@ -1,7 +1,7 @@
 """Sending messages between the levels of one agent tree, and checking those that arrive.
 
-Internal messages carry the tree's secret token (see `TreeMessage`): one without it is logged
-and ignored. Signals are sent by name, as `AgentWorkflow` declares them.
+Internal messages are sealed for the tree (see `TreeMessage`, `TreeKeys`): one that is not is
+logged and ignored. Signals are sent by name, as `AgentWorkflow` declares them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import CancelledError
 
 from agent_continuations.workflows._state import TreeMessage
+from agent_continuations.workflows._tree_keys import TreeKeys
 
 LOGGED_CHARS = 300
 
@@ -30,20 +31,20 @@ def refuse_unless_root() -> None:
         )
 
 
-def from_tree(message: TreeMessage, token: str, name: str) -> bool:
+def from_tree(message: TreeMessage, keys: TreeKeys, name: str) -> bool:
     """Whether an internal message comes from this tree; logs it when it does not."""
-    if message.token != token:
+    if not keys.opens(name, message):
         workflow.logger.warning("ignored %s signal: it does not come from this tree", name)
         return False
     return True
 
 
 async def signal_quietly(
-    handle: workflow.ExternalWorkflowHandle[Any], signal: str, message: TreeMessage
+    handle: workflow.ExternalWorkflowHandle[Any], signal: str, message: TreeMessage, keys: TreeKeys
 ) -> None:
-    """Signal another level of the tree; if it has ended, log it and go on."""
+    """Signal another level of the tree, sealed with `keys`; if it has ended, log it and go on."""
     try:
-        await handle.signal(signal, message)
+        await handle.signal(signal, keys.seal(handle.id, signal, message))
     except CancelledError:
         raise  # this run is ending
     except Exception as error:

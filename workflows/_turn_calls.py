@@ -121,10 +121,11 @@ class TurnCalls:
         except ValueError as error:
             call.status, call.result = "done", f"Error: {error}"
             return
-        note = ""
+        note, approved = "", False
         tool = agent.find_tool(call.name)
         if tool and (call.status == "waiting_approval" or tool.requires_approval(arguments)):
             decision = await self._await_decision(agent, call)
+            approved = decision.approved
             if not decision.approved:
                 self._reject(agent, call, rejection_text(decision))
                 return
@@ -140,7 +141,7 @@ class TurnCalls:
             if rejection is not None:
                 self._reject(agent, call, rejection)
         else:
-            call.result = note + await self._run_tool(agent, call, arguments)
+            call.result = note + await self._run_tool(agent, call, arguments, approved)
             call.status = "done"
 
     async def _await_decision(self, agent: Agent, call: ToolCallState) -> DecisionRecord:
@@ -161,8 +162,11 @@ class TurnCalls:
     def _interrupted(self) -> bool:
         return self._level.stop_reason is not None or self._level.parking
 
-    async def _run_tool(self, agent: Agent, call: ToolCallState, arguments: JsonDict) -> str:
-        """Run a tool as the `run_tool` activity; what the model reads of its result."""
+    async def _run_tool(
+        self, agent: Agent, call: ToolCallState, arguments: JsonDict, approved: bool
+    ) -> str:
+        """Run a tool as the `run_tool` activity, with proof that it was `approved` if it was;
+        what the model reads of its result."""
         run = self._level.input.options
         tool = agent.find_tool(call.name)
         assert tool is not None  # `call_kind` made it a tool call
@@ -172,6 +176,10 @@ class TurnCalls:
             run.tool_timeout_seconds,
             run.tool_heartbeat_seconds,
         )
+        key = f"{workflow.info().workflow_id}/{self._level.state.model_turns}/{call.id}"
+        proof_key, proof = (
+            self._level.keys.approval_proof(key, call.name, arguments) if approved else ("", "")
+        )
         try:
             output = await workflow.execute_activity_method(
                 ToolActivities.run_tool,
@@ -179,9 +187,9 @@ class TurnCalls:
                     agent=agent.name,
                     tool=call.name,
                     arguments=arguments,
-                    idempotency_key=(
-                        f"{workflow.info().workflow_id}/{self._level.state.model_turns}/{call.id}"
-                    ),
+                    idempotency_key=key,
+                    approval_key=proof_key,
+                    approval_proof=proof,
                 ),
                 start_to_close_timeout=options.start_to_close_timeout,
                 heartbeat_timeout=options.heartbeat_timeout,

@@ -19,6 +19,8 @@ sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
 from temporalio.client import Client, WorkflowHistory  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from agent_continuations import examples  # noqa: E402
+from agent_continuations.agent_definitions import AgentCatalog  # noqa: E402
 from agent_continuations.agent_runs import resume_run  # noqa: E402
 from agent_continuations.plugin import agent_data_converter  # noqa: E402
 from agent_continuations.shared import ApprovalDecision, RunOptions  # noqa: E402
@@ -27,6 +29,7 @@ from helpers import running_worker, start_agent, wait_for_pending  # noqa: E402
 from test_example_agents import PROMPT  # noqa: E402
 
 FORCE = "--force" in sys.argv[1:]
+CATALOG = AgentCatalog([examples.hr_agent])
 
 
 async def _save_one(client: Client, workflow_id: str, name: str) -> WorkflowHistory:
@@ -58,6 +61,8 @@ async def record(client: Client) -> None:
             ("hr_rejected", AgentWorkflow.reject),
             # The model calls name the conversation by reference (since issue 8).
             ("hr_approved_conversation_by_reference", AgentWorkflow.approve),
+            # The tree's token and sub-agent IDs derive from the workers' secret (issue 15).
+            ("hr_approved_tree_key", AgentWorkflow.approve),
         ):
             handle = await start_agent(client, queue, "hr_agent", PROMPT)
             [entry] = await wait_for_pending(handle)
@@ -68,7 +73,7 @@ async def record(client: Client) -> None:
             (HERE.parent / "golden" / "prototype_hr_approval_required.json").read_text()
         )
         golden["approval_info"][0]["approved"] = True
-        resumed = await resume_run(client, golden, task_queue=queue)
+        resumed = await resume_run(client, golden, CATALOG, task_queue=queue)
         await resumed.result()
         await _save(client, resumed.id, "hr_resumed_from_prototype")
 
