@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import sys
@@ -21,6 +22,7 @@ from agent_continuations.cli._runs import Run, client_for
 from agent_continuations.continuations import run_output_to_json
 from agent_continuations.shared import (
     DecideInput,
+    JsonDict,
     ModelSettings,
     RunOptions,
     validation_problems,
@@ -41,6 +43,23 @@ def default_approver() -> str | None:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in the environment or the password database
         return None
+
+
+async def ask(question: str) -> bool:
+    """Ask `question` on the terminal until the answer is yes or no.
+
+    Raises:
+        CliError: The input ended without an answer.
+    """
+    while True:
+        try:
+            answer = await asyncio.to_thread(input, f"{question} [y]es / [n]o: ")
+        except EOFError:
+            raise CliError("no decision given") from None
+        if answer.strip().lower() in ("y", "yes"):
+            return True
+        if answer.strip().lower() in ("n", "no"):
+            return False
 
 
 def _stderr(line: str) -> None:
@@ -100,7 +119,7 @@ async def start(args: argparse.Namespace) -> int:
     if args.wait:
         waiting = await run.wait_for_pause(_stderr)
         if waiting:
-            print(f"Waiting for a decision:\n{format_pending(waiting)}")
+            print(f"Waiting for a decision:\n{format_pending(waiting, run.id)}")
         else:
             print(format_output(await run.output()))
     return 0
@@ -118,7 +137,10 @@ async def pending(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(waiting, indent=2))
     elif waiting:
-        print(f"{len(waiting)} call(s) wait for a decision in {run.id}:\n{format_pending(waiting)}")
+        print(
+            f"{len(waiting)} call(s) wait for a decision in {run.id}:\n"
+            f"{format_pending(waiting, run.id)}"
+        )
     else:
         print(f"No call waits for a decision in {run.id} ({run.status}).")
     return 0
@@ -128,10 +150,17 @@ async def _decide(args: argparse.Namespace, approved: bool) -> int:
     every = getattr(args, "all", False)
     if every == bool(args.call_ids) or not all(args.call_ids):
         raise CliError("give either the CALL_IDs to decide (see `pending ID`) or --all")
+    if args.digests and len(args.digests) != len(args.call_ids):
+        raise CliError("give one --digest per CALL_ID, in the same order (see `pending ID`)")
+    # Without the digests the person saw, what they decide is what this command shows now.
+    if not (args.digests or args.yes or sys.stdin.isatty()):
+        raise CliError(
+            "no terminal to confirm the calls on: pass the --digest `pending ID` shows for each "
+            "call, or --yes to decide the calls as they are now"
+        )
     run = await Run.find(await client_for(args), args.workflow_id)
     if not run.running:
         raise CliError(f"workflow {run.id!r} has ended ({run.status}): nothing to decide")
-    verdict = {"approved": approved, "reason": args.reason, "approver": args.approver}
     waiting = await run.pending()
     if every:
         if not waiting:
@@ -142,7 +171,12 @@ async def _decide(args: argparse.Namespace, approved: bool) -> int:
         ids = [call_id(entry) for entry in waiting]
         shown = {i: entry for i, entry in zip(ids, waiting, strict=True) if ids.count(i) == 1}
         chosen = [shown.get(c, {"path_ids": None, "tool_call_id": c}) for c in args.call_ids]
-    # The digest binds each decision to the call as `pending` showed it.
+    if args.digests:
+        chosen = [{**e, "digest": d} for e, d in zip(chosen, args.digests, strict=True)]
+    else:
+        await _confirm(run.id, [entry for entry in chosen if "digest" in entry], approved, args.yes)
+    # The digest binds each decision to the call as the person saw it.
+    verdict = {"approved": approved, "reason": args.reason, "approver": args.approver}
     decisions = [
         DecideInput(
             path_ids=entry["path_ids"],
@@ -160,6 +194,20 @@ async def _decide(args: argparse.Namespace, approved: bool) -> int:
             report_error(str(error))
             failures += 1
     return 1 if failures else 0
+
+
+async def _confirm(workflow_id: str, shown: list[JsonDict], approved: bool, yes: bool) -> None:
+    """Show the waiting calls about to be decided; ask unless `yes`.
+
+    Raises:
+        CliError: The person said no.
+    """
+    if not shown:
+        return
+    verb = "approve" if approved else "reject"
+    print(f"{len(shown)} call(s) to {verb} in {workflow_id}:\n{format_pending(shown)}")
+    if not yes and not await ask(f"{verb.capitalize()} as shown?"):
+        raise CliError("nothing decided")
 
 
 async def approve(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""`starter.py demo`: the onboarding example end to end, pausing for a person's approval."""
+"""`agent-starter demo`: the onboarding example end to end, pausing for a person's approval."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from agent_continuations.agent_definitions import DEFAULT_AGENT_MODULES, load_agent_modules
-from agent_continuations.cli._commands import default_approver, start_and_find
+from agent_continuations.cli._commands import ask, default_approver, start_and_find
 from agent_continuations.cli._dev_server import demo_server, ui_url
-from agent_continuations.cli._errors import CliError
-from agent_continuations.cli._format import call_id, format_output, format_pending
+from agent_continuations.cli._format import approve_command, format_output, format_pending
 from agent_continuations.cli._runs import connect_client
 from agent_continuations.connection import connect_config
 from agent_continuations.plugin import AgentPlugin
@@ -45,20 +44,8 @@ def signal_hints(workflow_id: str, entry: JsonDict, target: str, namespace: str)
         f"To decide in the Web UI, send this workflow the signal `approve` (or `reject`) "
         f"with the input {signal_input}",
         f"or from a shell:  {shlex.join(command)}",
-        f"             or:  python starter.py approve {workflow_id} {call_id(entry)}",
+        f"             or:  {approve_command(workflow_id, entry)}",
     ]
-
-
-async def _ask() -> bool:
-    while True:
-        try:
-            answer = await asyncio.to_thread(input, "Approve this call? [y]es / [n]o: ")
-        except EOFError:
-            raise CliError("no decision given") from None
-        if answer.strip().lower() in ("y", "yes", "a", "approve"):
-            return True
-        if answer.strip().lower() in ("n", "no", "r", "reject"):
-            return False
 
 
 async def _verdict(decision: str | None) -> bool:
@@ -66,7 +53,7 @@ async def _verdict(decision: str | None) -> bool:
         print(f"Deciding {decision} (--decision {decision}).")
         return decision == "approve"
     if sys.stdin.isatty():
-        return await _ask()
+        return await ask("Approve this call?")
     print("No terminal to ask on: approving.")
     return True
 

@@ -31,8 +31,16 @@ def call_arguments(entry: JsonDict) -> str:
         return raw
 
 
-def format_pending(entries: list[JsonDict]) -> str:
-    """Each waiting call: its path, then its arguments and call ID, indented."""
+def approve_command(workflow_id: str, entry: JsonDict) -> str:
+    """The command that approves the waiting call as it is shown: its digest makes the run
+    refuse the approval if the call has changed since."""
+    approve = ["agent-starter", "approve", workflow_id, call_id(entry), "--digest", entry["digest"]]
+    return shlex.join(approve)
+
+
+def format_pending(entries: list[JsonDict], workflow_id: str | None = None) -> str:
+    """Each waiting call: its path, then its arguments, call ID and digest, indented; given the
+    run's workflow ID, the command that approves it too."""
     lines = []
     for entry in entries:
         lines += [
@@ -41,6 +49,8 @@ def format_pending(entries: list[JsonDict]) -> str:
             f"    call ID:   {call_id(entry)}",
             f"    digest:    {entry.get('digest', '')}",
         ]
+        if workflow_id is not None:
+            lines.append(f"    approve:   {approve_command(workflow_id, entry)}")
     return "\n".join(lines)
 
 
@@ -86,14 +96,13 @@ def _when(moment: datetime | None) -> str:
 def inbox_entry(execution: WorkflowExecution, entry: JsonDict) -> JsonDict:
     """A waiting call (a `pending_approvals` entry) with its run and the command to approve it."""
     values = AgentSearchValues.of(execution.typed_search_attributes)
-    approve = ["python", "starter.py", "approve", execution.id, call_id(entry)]
     return {
         "workflow_id": execution.id,
         "run_id": execution.run_id,
         "agent": values.name,
         "waiting_since": values.waiting_since.isoformat() if values.waiting_since else None,
         **entry,
-        "approve_command": shlex.join(approve),
+        "approve_command": approve_command(execution.id, entry),
     }
 
 
@@ -107,11 +116,7 @@ def format_inbox(entries: list[JsonDict]) -> str:
         since = waiting[0]["waiting_since"]
         when = f", waiting since {_when(datetime.fromisoformat(since))}" if since else ""
         lines.append(f"{workflow_id} ({waiting[0]['agent']}){when}")
-        for entry in waiting:
-            lines += [
-                format_pending([entry]),
-                f"    approve:   {entry['approve_command']}",
-            ]
+        lines.append(format_pending(waiting, workflow_id))
     return "\n".join(lines)
 
 

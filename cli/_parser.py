@@ -35,6 +35,21 @@ def _connection_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> Non
 
 
 def _decision_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--digest",
+        dest="digests",
+        action="append",
+        default=[],
+        metavar="DIGEST",
+        help="the digest `pending` showed for the call, one per CALL_ID in order: the run "
+        "refuses the decision if the call has changed since",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="without --digest: decide the calls as they are now without asking (they are "
+        "shown; without --digest or --yes, a terminal asks)",
+    )
     parser.add_argument("--reason", help="why, recorded with the decision")
     parser.add_argument(
         "--approver",

@@ -54,7 +54,7 @@ async def connect_client(
         reason = found.group(1) if found else str(error)
         raise CliError(
             f"cannot reach a Temporal server at {target} ({reason}); start one with "
-            "`temporal server start-dev` or run `python starter.py demo`"
+            "`temporal server start-dev` or run `agent-starter demo`"
         ) from None
 
 
@@ -102,7 +102,7 @@ class Run:
 
     def _no_worker(self) -> CliError:
         return CliError(
-            f"no worker answered within {WORKER_TIMEOUT.seconds} s: is `python worker.py` "
+            f"no worker answered within {WORKER_TIMEOUT.seconds} s: is `agent-worker` "
             f"running on task queue {self.description.task_queue!r}?"
         )
 

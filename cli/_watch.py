@@ -1,4 +1,4 @@
-"""`starter.py watch ID`: a run's tree as it goes, read from queries (no history events)."""
+"""`agent-starter watch ID`: a run's tree as it goes, read from queries (no history events)."""
 
 from __future__ import annotations
 
@@ -68,11 +68,11 @@ async def watch(args: argparse.Namespace) -> int:
             shown = lines
         waiting = await run.pending()
         if waiting:
-            print(f"Waits for a decision:\n{format_pending(waiting)}")
-            print(f"Send: python starter.py approve {run.id} --all (or reject CALL_ID ...)")
+            print(f"Waits for a decision:\n{format_pending(waiting, run.id)}")
+            print(f"Reject with: agent-starter reject {run.id} CALL_ID --digest DIGEST")
             return 0
         if _suspended(lines):
-            print(f"Suspended: send `resume` with `python starter.py continue {run.id}`")
+            print(f"Suspended: send `resume` with `agent-starter continue {run.id}`")
             return 0
         await asyncio.sleep(args.interval)
         run.description = await run.handle.describe()

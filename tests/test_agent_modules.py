@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,14 +75,14 @@ async def test_worker_and_starter_run_a_users_module(user_dir, user_worker, addr
         "--agents", "my_agents", "start", "refunds", "Refund order A-17.", "--wait"
     )
     assert code == 0, err
-    workflow_id, heading, path, arguments, _, digest = out.splitlines()
+    workflow_id, heading, path, arguments, _, digest, approve = out.splitlines()
     assert (heading, path.strip()) == ("Waiting for a decision:", "refund")
     assert arguments.strip() == 'arguments: {"order_id": "A-17", "amount": 25}'
     assert len(digest.split()[-1]) == 16
+    _, _, *argv = shlex.split(approve)  # `approve: agent-starter ARGV`
+    assert argv[:2] == ["approve", workflow_id] and argv[-2:] == ["--digest", digest.split()[-1]]
     # AGENT_MODULES names the modules as well as --agents does.
-    code, out, err = await starter(
-        "approve", workflow_id, "--all", env={AGENT_MODULES_ENV: "my_agents"}
-    )
+    code, out, err = await starter(*argv, env={AGENT_MODULES_ENV: "my_agents"})
     assert code == 0, err
     assert out.startswith("approved refund (")
     code, out, err = await starter("result", workflow_id)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import io
 import json
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +146,58 @@ async def test_export_move_ends_the_run_with_its_continuation(
         resumed = dev_server_env.client.get_workflow_handle(f"{workflow_id}-2")
         [again] = await wait_for_pending(resumed)
         assert again["path_ids"] == entry["path_ids"]
-        code, out, _ = await starter("approve", f"{workflow_id}-2", "--all")
+        code, out, _ = await starter("approve", f"{workflow_id}-2", "--all", "--yes")
         code, out, _ = await starter("result", f"{workflow_id}-2")
         assert out.startswith("end_reason: completed")
+
+
+class Terminal(io.StringIO):
+    """A stdin that is a terminal, with a person's answers."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_approve_decides_the_call_the_person_saw(
+    dev_server_env, task_queue, starter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("CONTINUATION_SEAL_KEY", raising=False)
+    file = tmp_path / "run.json"
+    async with running_worker(dev_server_env.client, task_queue):
+        code, out, _ = await starter("start", "hr_agent", PROMPT)
+        workflow_id = out.strip()
+        [seen] = await wait_for_pending(dev_server_env.client.get_workflow_handle(workflow_id))
+        code, out, _ = await starter("pending", workflow_id)
+        [shown] = [line.split(maxsplit=1)[1] for line in out.splitlines() if "approve:" in line]
+        # Meanwhile the call changes under the same workflow ID: level 2 becomes level 5.
+        code, _, err = await starter("export", workflow_id, "-o", str(file), "--move")
+        assert code == 0, err
+        file.write_text(file.read_text().replace('security_level\\": 2', 'security_level\\": 5'))
+        code, out, err = await starter("resume", str(file), "--id", workflow_id)
+        assert code == 0, err
+        [now] = await wait_for_pending(dev_server_env.client.get_workflow_handle(workflow_id))
+        assert now["path_ids"] == seen["path_ids"] and now["digest"] != seen["digest"]
+
+        # What the person saw is refused; unseen, the change is shown and asked about.
+        _, *argv = shlex.split(shown)
+        code, out, err = await starter(*argv)
+        assert (code, out) == (1, "")
+        assert f"not the call decided on: its digest is {now['digest']}" in one_error_line(err)
+        call = seen["path_ids"][-1]
+        code, _, err = await starter("approve", workflow_id, call)
+        assert code == 1 and "pass the --digest" in one_error_line(err)
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "stdin", Terminal("n\n"))
+            code, out, err = await starter("approve", workflow_id, call)
+        assert code == 1 and one_error_line(err) == "error: nothing decided"
+        assert '"security_level": 5' in out and out.endswith("Approve as shown? [y]es / [n]o: ")
+        code, out, _ = await starter("approve", workflow_id, call, "--yes")
+        assert code == 0
+        assert out.startswith(f"1 call(s) to approve in {workflow_id}:\n")
+        assert '"security_level": 5' in out and f"digest:    {now['digest']}" in out
+        code, out, _ = await starter("result", workflow_id, "--json")
+        [decision] = json.loads(out)["decisions"]
+        assert decision["approved"] and decision["tool_call_id"] == call
 
 
 @pytest.mark.parametrize(

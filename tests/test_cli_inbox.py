@@ -63,7 +63,7 @@ async def test_pending_lists_every_waiting_call_in_every_run(dev_server_env, tas
             assert entry["waiting_since"]
             call_id = entry["path_ids"][-1]
             assert entry["approve_command"] == (
-                f"python starter.py approve {workflow_id} {call_id}"
+                f"agent-starter approve {workflow_id} {call_id} --digest {entry['digest']}"
             )
 
         code, out, _ = await starter("pending")
@@ -86,8 +86,8 @@ async def test_pending_lists_every_waiting_call_in_every_run(dev_server_env, tas
 
         # The command shown approves the call: the run leaves the list.
         for workflow_id, [entry] in inbox.items():
-            *_, command, run_id, call_id = shlex.split(entry["approve_command"])
-            code, out, _ = await starter(command, run_id, call_id)
+            _, *argv = shlex.split(entry["approve_command"])
+            code, out, _ = await starter(*argv)
             assert (code, out.split()[0]) == (0, "approved")
             code, out, _ = await starter("result", workflow_id)
             assert out.startswith("end_reason: completed")
@@ -112,7 +112,7 @@ async def test_list_shows_each_runs_status(dev_server_env, task_queue, starter):
         assert not any("/" in workflow_id for workflow_id in runs)  # no sub-agent is listed
 
         [entry] = inbox[ids["slow_shipper"]]
-        await starter("reject", ids["slow_shipper"], entry["path_ids"][-1])
+        await starter("reject", ids["slow_shipper"], entry["path_ids"][-1], "--yes")
         await starter("result", ids["slow_shipper"])
         code, out, _ = await starter("list", "--status", "awaiting_approval", "--json")
         waiting = {r["workflow_id"] for r in json.loads(out)}

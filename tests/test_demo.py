@@ -1,4 +1,4 @@
-"""`starter.py demo`: on a dev server it starts itself, and its flow on the dev server fixture."""
+"""`agent-starter demo`: on a dev server it starts itself, and its flow on the dev server."""
 
 from __future__ import annotations
 
@@ -121,13 +121,16 @@ async def test_demo_keep_waits_for_a_signal(
 
 
 def test_signal_hints_name_a_remote_server_and_namespace():
+    tool_call = {"id": "call_1", "function": {"name": "authorize_account", "arguments": "{}"}}
+    digest = call_digest(tool_call)
     entry = {
         "paths": ["authorize_account"],
         "path_ids": ["call_1"],
-        "tool_call": {"id": "call_1", "function": {"name": "authorize_account", "arguments": "{}"}},
+        "tool_call": tool_call,
+        "digest": digest,
     }
     sent = json.dumps(decision_signal_input(entry))
-    assert json.loads(sent) == {"tool_call_id": "call_1", "digest": call_digest(entry["tool_call"])}
+    assert json.loads(sent) == {"tool_call_id": "call_1", "digest": digest}
     ui, signal_line, command, starter = signal_hints("run-1", entry, "temporal.example:7233", "ns")
     assert ui == "Web UI: open this workflow in your Temporal Web UI."
     assert signal_line.endswith(f"with the input {sent}")
@@ -135,4 +138,4 @@ def test_signal_hints_name_a_remote_server_and_namespace():
         "temporal workflow signal --workflow-id run-1 --name approve "
         f"--input '{sent}' --address temporal.example:7233 --namespace ns"
     )
-    assert starter.endswith("python starter.py approve run-1 call_1")
+    assert starter.endswith(f"agent-starter approve run-1 call_1 --digest {digest}")

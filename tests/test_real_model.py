@@ -72,7 +72,7 @@ async def test_a_real_models_tool_call_is_approved_with_the_cli_and_the_run_ends
         for _ in range(ACCOUNTS.max_turns):
             if not await handle.query(AgentWorkflow.pending_approvals):
                 break
-            code, out, err = await starter("approve", workflow_id, "--all")
+            code, out, err = await starter("approve", workflow_id, "--all", "--yes")
             assert code == 0, err
             await _settled(handle)
         output = await handle.result()

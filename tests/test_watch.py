@@ -1,7 +1,8 @@
-"""`starter.py watch ID`: the run's tree as it goes, until it ends or waits for a person."""
+"""`agent-starter watch ID`: the run's tree as it goes, until it ends or waits for a person."""
 
 from __future__ import annotations
 
+from agent_continuations.cli._format import approve_command
 from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, wait_for_pending
 from test_example_agents import PROMPT
@@ -26,7 +27,8 @@ async def test_watch_follows_the_tree_until_a_person_must_decide(
             lines[4].lstrip().startswith("authorize_account") and "waits for a decision" in lines[4]
         )
         assert "Waits for a decision:" in out and entry["digest"] in out
-        assert f"python starter.py approve {handle.id} --all" in out
+        assert f"approve:   {approve_command(handle.id, entry)}\n" in out
+        assert f"Reject with: agent-starter reject {handle.id} CALL_ID --digest DIGEST" in out
         # Watching reads queries only: the run's history did not grow.
         assert len([e async for e in handle.fetch_history_events()]) == before
         await handle.signal(AgentWorkflow.approve, {"tool_call_id": entry["path_ids"][-1]})

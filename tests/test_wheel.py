@@ -117,8 +117,8 @@ async def test_a_users_folder_runs_its_agents_with_the_installed_commands(
         out = await asyncio.to_thread(starter, "start", "refunds", "Refund A-17.", "--wait")
         workflow_id = out.splitlines()[0]
         assert "Waiting for a decision:" in out and "refund" in out
-        approved = await asyncio.to_thread(starter, "approve", workflow_id, "--all")
-        assert approved.startswith("approved refund")
+        approved = await asyncio.to_thread(starter, "approve", workflow_id, "--all", "--yes")
+        assert "\napproved refund (" in approved
         output = json.loads(await asyncio.to_thread(starter, "result", workflow_id, "--json"))
     assert output["end_reason"] == "completed"
     assert output["result"] == "Done."
