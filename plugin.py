@@ -19,6 +19,7 @@ from agent_continuations.activities import ModelActivities, ToolActivities
 from agent_continuations.agent_definitions import (
     Agent,
     AgentCatalog,
+    ApproverKeys,
     WorkerSecrets,
     serve_catalog,
 )
@@ -37,6 +38,9 @@ PASSTHROUGH_MODULES = {
     f"{PACKAGE}.continuations": "pure functions and models of the continuation format",
     f"{PACKAGE}.activities": "activities the workflow schedules; they import openai and httpx2",
     "pydantic": "the data converter's models and validation, also used by the workflow",
+    # Its Rust core imports its exception classes when it raises one (a bad signature): they
+    # must be the worker's, or the extension aborts the process.
+    "cryptography": "Ed25519 verification of approvers' signatures",
     # The package's root imports these for its public names; they are no workflow code.
     f"{PACKAGE}.plugin": "this plugin, named by the package's root",
     f"{PACKAGE}.agent_runs": "the client functions, named by the package's root",
@@ -96,12 +100,14 @@ class AgentPlugin(SimplePlugin):
         default_model: The model of agents that name none, unless a run names one.
         secrets: The workers' secrets that tree tokens, sub-agent IDs and approval proofs
             derive from (every worker of a deployment needs the same); none by default.
+        approver_keys: The public keys of the approvers the agents' tools name.
         model_activities: The model activities to use, e.g. pointed at another server or with
             the scripted model of `agent_continuations.testing`.
         storage: Where payloads too large for history go; see `agent_data_converter`.
 
     Raises:
-        ValueError: Two different agents have the same name.
+        ValueError: Two different agents have the same name, or a tool names an approver
+            without a key.
     """
 
     def __init__(
@@ -110,10 +116,12 @@ class AgentPlugin(SimplePlugin):
         *,
         default_model: str | None = None,
         secrets: WorkerSecrets | None = None,
+        approver_keys: ApproverKeys | None = None,
         model_activities: ModelActivities | None = None,
         storage: ExternalStorage | None = None,
     ) -> None:
-        self.agents = AgentCatalog(agents, default_model, secrets)
+        keys = approver_keys or ApproverKeys()
+        self.agents = AgentCatalog(agents, default_model, secrets, keys)
         models = (model_activities or ModelActivities()).for_agents(self.agents)
         super().__init__(
             PLUGIN_NAME,

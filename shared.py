@@ -286,6 +286,11 @@ class ApprovalDecision(BaseModel):
         description="The call's digest from `pending_approvals`: the decision is refused if the "
         "call's tool name or arguments differ from what was shown.",
     )
+    signature: str | None = Field(
+        None,
+        description="For a tool with approvers: the `approver`'s Ed25519 signature (base64) "
+        "over the decision, as `agent-starter approve --key` or `sign` makes it.",
+    )
 
     @model_validator(mode="after")
     def _names_a_call(self) -> ApprovalDecision:

@@ -36,6 +36,7 @@ from agent_continuations.activities import max_result_bytes
 from agent_continuations.agent_definitions import (
     WORKER_SECRETS_ENV,
     AgentModuleError,
+    ApproverKeys,
     LoadedAgents,
     WorkerSecrets,
     agent_module_names,
@@ -132,16 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def worker_plugin(loaded: LoadedAgents, environ: Mapping[str, str] = os.environ) -> AgentPlugin:
     """The plugin for the loaded agents: their model, else `AGENT_MODEL`; the secrets of
-    `AGENT_WORKER_SECRETS`; the modules' `SCRIPTS` play on the model `scripted`.
+    `AGENT_WORKER_SECRETS`; the approvers' keys of `AGENT_APPROVER_KEYS`; the modules'
+    `SCRIPTS` play on the model `scripted`.
 
     Raises:
-        ValueError: Two different agents have the same name, or the secrets are malformed.
+        ValueError: Two different agents have the same name, the secrets are malformed, or an
+            approver's key is missing or unreadable.
     """
     scripted = scripted_model_activities(loaded.scripts) if loaded.scripts else None
     default_model = environ.get(MODEL_ENV) or None
-    secrets = WorkerSecrets.from_env(environ)
     return AgentPlugin(
-        loaded.agents, default_model=default_model, secrets=secrets, model_activities=scripted
+        loaded.agents,
+        default_model=default_model,
+        secrets=WorkerSecrets.from_env(environ),
+        approver_keys=ApproverKeys.from_env(environ),
+        model_activities=scripted,
     )
 
 

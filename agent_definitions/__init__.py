@@ -2,6 +2,13 @@
 
 from agent_continuations.agent_definitions._activity_options import ActivityOptions
 from agent_continuations.agent_definitions._agent import Agent, RejectPolicy
+from agent_continuations.agent_definitions._approvers import (
+    APPROVER_KEYS_ENV,
+    ApproverKeyError,
+    ApproverKeys,
+    decision_message,
+    sign_decision,
+)
 from agent_continuations.agent_definitions._catalog import (
     AgentCatalog,
     UnknownAgentError,
@@ -37,6 +44,11 @@ from agent_continuations.agent_definitions._tool_context import (
 )
 
 __all__ = [
+    "APPROVER_KEYS_ENV",
+    "ApproverKeyError",
+    "ApproverKeys",
+    "decision_message",
+    "sign_decision",
     "AGENT_MODULES_ENV",
     "DEFAULT_AGENT_MODULES",
     "ActivityOptions",

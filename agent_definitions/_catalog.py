@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from agent_continuations.agent_definitions._agent import Agent
+from agent_continuations.agent_definitions._approvers import ApproverKeys
 from agent_continuations.agent_definitions._secrets import WorkerSecrets
 
 # The catalog each worker of this process serves, by the task queue it polls (a replayer's
@@ -26,6 +27,8 @@ class AgentCatalog:
         agents: The agents; their sub-agents are added too.
         default_model: The model of agents that name none, unless a run names one.
         secrets: The workers' secrets (see `WorkerSecrets`); none by default.
+        approver_keys: The public keys of the approvers the agents' tools name; given (a
+            worker's catalog), every approver a tool names must have one.
 
     Raises:
         ValueError: Two different agents have the same name.
@@ -36,14 +39,25 @@ class AgentCatalog:
         agents: Iterable[Agent] = (),
         default_model: str | None = None,
         secrets: WorkerSecrets | None = None,
+        approver_keys: ApproverKeys | None = None,
     ) -> None:
         self.default_model = default_model or None
         self.secrets = secrets or WorkerSecrets()
+        # A catalog that runs agents (a worker's) checks that it can verify their approvers.
+        self._checks_approvers = approver_keys is not None
+        self.approver_keys = approver_keys or ApproverKeys()
         self._agents: dict[str, Agent] = {}
         for agent in agents:
             self._add(agent)
 
     def _add(self, agent: Agent) -> None:
+        for tool in agent.tools if self._checks_approvers else ():
+            unknown = [name for name in tool.approvers if name not in self.approver_keys.names()]
+            if unknown:
+                raise ValueError(
+                    f"tool {tool.name!r} of agent {agent.name!r} names approvers without a key: "
+                    f"{', '.join(unknown)} (put NAME.pub.pem in AGENT_APPROVER_KEYS)"
+                )
         known = self._agents.setdefault(agent.name, agent)
         if known is not agent:
             raise ValueError(f"two different agents are named {agent.name!r}")

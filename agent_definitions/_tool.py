@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, get_type_hints
@@ -71,6 +71,8 @@ class Tool:
         approval_timeout: How long to wait for a decision before rejecting as "timed out".
         editable: Whether a person approving a call may change its arguments.
         activity_options: Timeouts, retry policy and task queue of the tool's activity.
+        approvers: Who alone may decide its calls, each with a signed decision (see
+            `agent_definitions._approvers`); anyone, as any decision, when empty.
     """
 
     name: str
@@ -81,6 +83,7 @@ class Tool:
     approval_timeout: timedelta | None = None
     editable: bool = True
     activity_options: ActivityOptions = ActivityOptions()
+    approvers: tuple[str, ...] = ()
 
     def parameters_schema(self) -> dict[str, Any]:
         """The JSON schema of the tool's parameters, as sent to the model."""
@@ -136,6 +139,7 @@ def tool(
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     task_queue: str | None = None,
+    approvers: Sequence[str] = (),
 ) -> Any:
     """Turn a function into a `Tool`, usable bare (`@tool`) or with options (`@tool(...)`).
 
@@ -150,6 +154,9 @@ def tool(
         retry_policy: How Temporal retries the tool's activity.
         task_queue: Run the tool only on workers polling this queue
             (`agent-worker --agents MODULE --task-queue QUEUE` where its credentials are).
+        approvers: Names of the people who alone may decide its calls, each by a decision
+            signed with their Ed25519 key (`agent-starter approve ... --key FILE`); implies
+            `needs_approval=True`. The workers hold their public keys (`AGENT_APPROVER_KEYS`).
 
     Returns:
         A `Tool`, or a decorator producing one.
@@ -166,10 +173,11 @@ def tool(
             description=summary,
             function=func,
             arguments_model=_arguments_model(func),
-            needs_approval=needs_approval,
             approval_timeout=approval_timeout,
             editable=editable,
             activity_options=options,
+            needs_approval=needs_approval or bool(approvers),
+            approvers=tuple(approvers),
         )
 
     return wrap(function) if function is not None else wrap

@@ -7,13 +7,19 @@ import asyncio
 import getpass
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from agent_continuations.agent_definitions import UnknownAgentError
+from agent_continuations.agent_definitions import (
+    ApproverKeyError,
+    UnknownAgentError,
+    decision_message,
+    sign_decision,
+)
 from agent_continuations.agent_runs import start_run
 from agent_continuations.cli._errors import CliError, report_error
 from agent_continuations.cli._format import call_id, format_output, format_pending
@@ -182,10 +188,15 @@ async def _decide(args: argparse.Namespace, approved: bool) -> int:
             path_ids=entry["path_ids"],
             tool_call_id=entry.get("tool_call_id"),
             digest=entry.get("digest"),
+            signature=_signature(args.key, run.id, entry, approved),
             **verdict,
         )
         for entry in chosen
     ]
+    if args.print_only:
+        for decision in decisions:
+            print(json.dumps(decision.model_dump(exclude={"approved"}, exclude_none=True)))
+        return 0
     failures = 0
     for decision in decisions:
         try:
@@ -194,6 +205,25 @@ async def _decide(args: argparse.Namespace, approved: bool) -> int:
             report_error(str(error))
             failures += 1
     return 1 if failures else 0
+
+
+def _signature(key: Path | None, workflow_id: str, entry: JsonDict, approved: bool) -> str | None:
+    """The decision on `entry` signed with the private key in file `key`, if one is given.
+
+    Raises:
+        CliError: The key cannot be read, or the call's digest is unknown (it waits nowhere).
+    """
+    if key is None:
+        return None
+    if not entry.get("digest") or not entry.get("path_ids"):
+        raise CliError(f"call {call_id(entry)!r} waits nowhere: there is nothing to sign")
+    message = decision_message(workflow_id, entry["path_ids"][-1], entry["digest"], approved, None)
+    try:
+        return sign_decision(key.read_bytes(), message)
+    except OSError as error:
+        raise CliError(f"cannot read {key}: {error.strerror}") from None
+    except ApproverKeyError as error:
+        raise CliError(f"{key}: {error}") from None
 
 
 async def _confirm(workflow_id: str, shown: list[JsonDict], approved: bool, yes: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from agent_continuations.cli import _commands, _continuations, _demo, _inbox, _watch
 from agent_continuations.connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
@@ -49,6 +50,20 @@ def _decision_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="without --digest: decide the calls as they are now without asking (they are "
         "shown; without --digest or --yes, a terminal asks)",
+    )
+    parser.add_argument(
+        "--key",
+        type=Path,
+        metavar="FILE",
+        help="sign each decision with this Ed25519 private key (PEM), for tools with approvers; "
+        "--approver names the key's owner",
+    )
+    parser.add_argument(
+        "--print",
+        dest="print_only",
+        action="store_true",
+        help="print each decision as the approve/reject signal's JSON input (to paste in the "
+        "Web UI) instead of sending it",
     )
     parser.add_argument("--reason", help="why, recorded with the decision")
     parser.add_argument(

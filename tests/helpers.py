@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 
 from agent_continuations import examples
 from agent_continuations.activities import ModelActivities
-from agent_continuations.agent_definitions import Agent, WorkerSecrets
+from agent_continuations.agent_definitions import Agent, ApproverKeys, WorkerSecrets
 from agent_continuations.agent_runs import start_run
 from agent_continuations.plugin import AgentPlugin
 from agent_continuations.shared import AgentRunOutput, RunOptions
@@ -47,6 +47,7 @@ async def running_worker(
     model_activities: ModelActivities | None = None,
     agents: Sequence[Agent] = SHARED_AGENTS,
     secrets: WorkerSecrets = TEST_SECRETS,
+    approver_keys: ApproverKeys | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker with the agent plugin for `task_queue`, running for the duration of the block.
 
@@ -59,6 +60,7 @@ async def running_worker(
         agents,
         default_model=SCRIPTED_MODEL,
         secrets=secrets,
+        approver_keys=approver_keys,
         model_activities=model_activities
         or scripted_model_activities(examples.SCRIPTS if scripts is None else scripts),
     )

@@ -86,7 +86,7 @@ class AgentWorkflow:
         self._level = level = Level(parsed, agent, state, keys)
         self._status = status = LevelStatus(level)
         self._continue_as_new = continue_as_new = ContinueAsNew(level)
-        self._approvals = approvals = Approvals(level, status)
+        self._approvals = approvals = Approvals(level, status, agents.approver_keys)
         self._sub_agents = sub_agents = SubAgents(level, status)
         self._suspension = suspension = Suspension(level, status, continue_as_new)
         self._turn_calls = TurnCalls(level, status, approvals, sub_agents, continue_as_new)

@@ -7,6 +7,7 @@ from typing import Any
 import pydantic
 from temporalio import workflow
 
+from agent_continuations.agent_definitions import ApproverKeys
 from agent_continuations.shared import (
     ApprovalDecision,
     DecideInput,
@@ -14,7 +15,12 @@ from agent_continuations.shared import (
     JsonDict,
     validation_problems,
 )
-from agent_continuations.workflows._decisions import CheckedDecision, check_decision
+from agent_continuations.workflows._decisions import (
+    CheckedDecision,
+    check_decision,
+    check_signature,
+    resolve_tool,
+)
 from agent_continuations.workflows._level import Level
 from agent_continuations.workflows._state import ForwardedDecision, ToolCallState
 from agent_continuations.workflows._status import LevelStatus
@@ -29,9 +35,10 @@ class Approvals:
     """Checks decisions against the level's waiting calls, records those for its own calls and
     passes the others down to the sub-agent they are for (`apply_decision`)."""
 
-    def __init__(self, level: Level, status: LevelStatus) -> None:
+    def __init__(self, level: Level, status: LevelStatus, approver_keys: ApproverKeys) -> None:
         self._level = level
         self._status = status
+        self._approver_keys = approver_keys
 
     @staticmethod
     def parse(input: Any) -> DecideInput:
@@ -46,7 +53,9 @@ class Approvals:
             raise ValueError(f"invalid DecideInput: {validation_problems(error)}") from None
 
     def check(self, decision: ApprovalDecision, approved: bool) -> CheckedDecision:
-        """Match a decision to a waiting call (see `check_decision`).
+        """Match a decision to a waiting call (see `check_decision`); at the root, where people
+        decide, a call whose tool has approvers needs one's signature (`check_signature`).
+        Levels below take what the root passes down.
 
         Raises:
             LookupError, ValueError: The decision names no waiting call or does not fit it.
@@ -54,9 +63,14 @@ class Approvals:
         level = self._level
         if level.agent is None:
             raise LookupError("this run has no agent, so nothing waits for a decision")
-        return check_decision(
+        checked = check_decision(
             level.continuation(), level.agent, decision, approved, level.decided()
         )
+        info = workflow.info()
+        if info.parent is None:
+            tool = resolve_tool(level.agent, checked.entry.paths)
+            check_signature(self._approver_keys, tool, decision, checked, info.workflow_id)
+        return checked
 
     async def apply(self, decision: ApprovalDecision, approved: bool) -> str:
         """Record a decision on a call of this level, or pass it down to the sub-agent.

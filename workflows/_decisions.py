@@ -8,7 +8,7 @@ from typing import Any
 
 import pydantic
 
-from agent_continuations.agent_definitions import Agent, Tool
+from agent_continuations.agent_definitions import Agent, ApproverKeys, Tool, decision_message
 from agent_continuations.shared import ApprovalDecision, JsonDict, validation_problems
 from agent_continuations.workflows._tree import LevelTree, WaitingEntry
 
@@ -86,3 +86,31 @@ def check_decision(
                 f"edited arguments of {tool.name} cannot be checked: {error}"
             ) from None
     return CheckedDecision(entry=entry, approved=approved, arguments=arguments)
+
+
+def check_signature(
+    keys: ApproverKeys, tool: Tool, decision: ApprovalDecision, checked: CheckedDecision, root: str
+) -> None:
+    """For a tool with approvers, the decision must be signed by one of them over what it
+    decides (see `decision_message`): the root workflow `root`, the call, its digest, the
+    verdict and the edited arguments. Other tools' decisions pass as they are.
+
+    Raises:
+        ValueError: It is not signed, or not by one of the tool's approvers, or not over this.
+    """
+    if not tool.approvers:
+        return
+    approvers = ", ".join(tool.approvers)
+    if decision.approver not in tool.approvers or not decision.signature:
+        raise ValueError(
+            f"{tool.name} is decided only by {approvers}, with a signed decision "
+            "(agent-starter approve/reject --key FILE --approver NAME)"
+        )
+    message = decision_message(
+        root, checked.entry.call_id, checked.entry.digest, checked.approved, checked.arguments
+    )
+    if not keys.verify(decision.approver, decision.signature, message):
+        raise ValueError(
+            f"the signature is not {decision.approver}'s over this decision on call "
+            f"{checked.entry.call_id!r} of workflow {root!r}"
+        )

@@ -84,7 +84,8 @@ def start_state(
 
 
 def resumed_call(agent: Agent, call: ResumeCall, decided_at: datetime) -> ToolCallState:
-    """The state of an imported unanswered call, with its decision if the import carried one."""
+    """The state of an imported unanswered call, with its decision if the import carried one
+    (for a tool with approvers it waits for theirs: a file or an input cannot approve it)."""
     state = ToolCallState(
         tool_call=call.tool_call,
         kind=call_kind(agent, call.tool_call),
@@ -93,6 +94,9 @@ def resumed_call(agent: Agent, call: ResumeCall, decided_at: datetime) -> ToolCa
     if state.kind != "tool" or call.decision == "run":
         return state
     state.status = "waiting_approval"
+    tool = agent.find_tool(state.name)
+    if tool is not None and tool.approvers:
+        return state  # only its approvers' signed decisions count, never an imported one
     if call.decision != "open":
         state.decision = DecisionRecord(
             tool_call_id=state.id,

@@ -1,0 +1,152 @@
+"""Approvers (issue 15): a tool's calls decided only by the people it names, each decision
+signed with the approver's Ed25519 key and checked by the run against the workers' keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from agent_continuations.agent_definitions import (
+    Agent,
+    AgentCatalog,
+    ApproverKeys,
+    decision_message,
+    sign_decision,
+    tool,
+)
+from agent_continuations.agent_runs import decide_run
+from agent_continuations.shared import ApprovalDecision, DecideInput
+from agent_continuations.workflows import AgentWorkflow
+from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+
+KEYS: dict[str, Ed25519PrivateKey] = {
+    name: Ed25519PrivateKey.generate() for name in ("alice", "mallory")
+}
+
+
+def _pem(name: str) -> bytes:
+    return KEYS[name].private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _public_pem(name: str) -> bytes:
+    return (
+        KEYS[name]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+# The workers know both keys; only alice approves the vault.
+APPROVER_KEYS = ApproverKeys({name: _public_pem(name) for name in KEYS})
+
+
+@tool(approvers=["alice"])
+def open_vault(vault: str) -> str:
+    """Open a vault."""
+    return f"{vault} is open"
+
+
+AGENTS = [Agent(name="vault_keeper", instructions="Open vaults.", tools=[open_vault])]
+SCRIPTS = {
+    "vault_keeper": [
+        {"tool_calls": [tool_call("open_vault", vault="north")]},
+        {"content": "done"},
+    ]
+}
+
+
+def _signed(
+    workflow_id: str, entry: dict, approver: str, approved: bool = True, **overrides: str
+) -> DecideInput:
+    message = decision_message(
+        overrides.get("signed_for", workflow_id),
+        entry["path_ids"][-1],
+        entry["digest"],
+        approved,
+        None,
+    )
+    return DecideInput(
+        path_ids=entry["path_ids"],
+        approved=approved,
+        approver=overrides.get("as_approver", approver),
+        digest=entry["digest"],
+        signature=sign_decision(_pem(approver), message),
+    )
+
+
+def test_a_tool_with_approvers_needs_approval_and_their_keys():
+    assert open_vault.requires_approval({"vault": "x"})
+    with pytest.raises(ValueError, match="names approvers without a key: alice"):
+        AgentCatalog(AGENTS, approver_keys=ApproverKeys())
+
+
+async def test_only_the_approvers_signature_decides(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    async with running_worker(
+        client, task_queue, SCRIPTS, agents=AGENTS, approver_keys=APPROVER_KEYS
+    ):
+        handle = await start_agent(client, task_queue, "vault_keeper", "open north")
+        [entry] = await wait_for_pending(handle)
+        unsigned = DecideInput(path_ids=entry["path_ids"], approved=True, approver="alice")
+        forged = [
+            (unsigned, "is decided only by alice, with a signed decision"),
+            (_signed(handle.id, entry, "mallory"), "is decided only by alice"),
+            (_signed(handle.id, entry, "mallory", as_approver="alice"), "is not alice's"),
+            # alice's real signature, for another run: replayed here, it does not hold.
+            (_signed(handle.id, entry, "alice", signed_for="another-run"), "is not alice's"),
+            # alice's signature on a rejection does not approve.
+            (
+                _signed(handle.id, entry, "alice", approved=False).model_copy(
+                    update={"approved": True}
+                ),
+                "is not alice's",
+            ),
+        ]
+        for decision, problem in forged:
+            with pytest.raises(WorkflowUpdateFailedError) as refused:
+                await decide_run(handle, decision)
+            assert problem in str(refused.value.cause)
+        # The same unsigned decision as a signal is ignored: the call still waits.
+        await handle.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
+        assert len(await wait_for_pending(handle)) == 1
+        assert await decide_run(handle, _signed(handle.id, entry, "alice")) == (
+            f"approved open_vault ({entry['path_ids'][-1]})"
+        )
+        output = await handle.result()
+    assert tool_results(output) == {"open_vault": "north is open"}
+    [record] = output.decisions
+    assert (record.approver, record.approved) == ("alice", True)
+
+
+async def test_the_starter_signs_with_a_key_file_and_prints_a_signal_to_paste(
+    dev_server_env: WorkflowEnvironment, task_queue: str, starter, tmp_path: Path
+):
+    (tmp_path / "alice.pem").write_bytes(_pem("alice"))
+    client = dev_server_env.client
+    async with running_worker(
+        client, task_queue, SCRIPTS, agents=AGENTS, approver_keys=APPROVER_KEYS
+    ):
+        handle = await start_agent(client, task_queue, "vault_keeper", "open north")
+        [entry] = await wait_for_pending(handle)
+        key = ["--key", str(tmp_path / "alice.pem"), "--approver", "alice"]
+        code, out, err = await starter("approve", handle.id, "--all", "--yes", "--print", *key)
+        assert code == 0, err
+        signal_input = json.loads(out.splitlines()[-1])
+        assert signal_input["approver"] == "alice" and signal_input["signature"]
+        # What a person pastes into the Web UI's `approve` signal.
+        await handle.signal("approve", signal_input)
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert output.decisions[0].approver == "alice"
