@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, ExternalStorage
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import ReplayerConfig, WorkerConfig, WorkflowRunner
@@ -24,7 +23,7 @@ from agent_continuations.agent_definitions import (
     serve_catalog,
 )
 from agent_continuations.agent_definitions._catalog import REPLAYER
-from agent_continuations.storage import payload_storage
+from agent_continuations.storage import AgentDataConverter, AgentPayloadConverter, payload_storage
 from agent_continuations.workflows import AgentWorkflow
 
 PLUGIN_NAME = "agent-continuations"
@@ -62,16 +61,18 @@ def agent_data_converter(
     existing: DataConverter | None = None, storage: ExternalStorage | None = None
 ) -> DataConverter:
     """`existing` (or the default) converter with pydantic payloads and external storage for
-    large ones; its codec and failure converter stay.
+    large ones, as an `AgentDataConverter`: a reference no store can read is input the
+    workflow's handlers refuse, not a wedged run. Its codec and failure converter stay.
 
     Args:
         existing: The client's converter.
         storage: Where large payloads go; the existing converter's, else `payload_storage()`.
     """
     existing = existing or DataConverter.default
-    return dataclasses.replace(
-        existing,
-        payload_converter_class=PydanticPayloadConverter,
+    return AgentDataConverter(
+        payload_converter_class=AgentPayloadConverter,
+        payload_codec=existing.payload_codec,
+        failure_converter_class=existing.failure_converter_class,
         external_storage=storage or existing.external_storage or payload_storage(),
     )
 
@@ -141,17 +142,18 @@ class AgentPlugin(SimplePlugin):
         client that cannot carry its payloads.
 
         Raises:
-            ValueError: The worker's client lacks pydantic payloads or external storage.
+            ValueError: The worker's client lacks `agent_data_converter`'s converters.
         """
         client = config.get("client")
         converter = client.data_converter if client is not None else None
         if converter is not None and (
-            not issubclass(converter.payload_converter_class, PydanticPayloadConverter)
+            not isinstance(converter, AgentDataConverter)
+            or not issubclass(converter.payload_converter_class, AgentPayloadConverter)
             or converter.external_storage is None
         ):
             raise ValueError(
                 f"{type(self).__name__} needs a client with pydantic payloads and external "
-                "storage: "
+                "storage whose unreadable references its workflows refuse: "
                 f"connect it with plugins=[{type(self).__name__}()]"
             )
         if len(self.agents):  # a plugin without agents (a client's) leaves the queue's alone

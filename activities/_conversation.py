@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from agent_continuations.shared import JsonDict
+from agent_continuations.storage import PAYLOAD_THRESHOLD_BYTES
 
 # The workflow query `call_model` reads the conversation with.
 CONVERSATION_QUERY = "get_conversation"
-# A page of the `get_conversation` query holds about this much (at least one message).
-PAGE_BYTES = 1024 * 1024
+# A page of the `get_conversation` query holds at most this much, or one message: under the
+# payload store's threshold (less room for the page's own fields), so answering the query,
+# which only reads, writes nothing to the store. Only a page of one larger message is stored,
+# content-addressed: the same page once however often it is read.
+PAGE_BYTES = PAYLOAD_THRESHOLD_BYTES - 1024
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 
 
@@ -72,11 +76,11 @@ class DigestChain:
 
 
 def conversation_page(messages: list[JsonDict], page: ConversationPageInput) -> ConversationPage:
-    """The messages `page` asks for, cut after `PAGE_BYTES` (but never empty in range)."""
+    """The messages `page` asks for, cut before `PAGE_BYTES` (but never empty in range)."""
     taken: list[JsonDict] = []
     size = 0
     for message in messages[page.start : page.end]:
-        size += len(message_bytes(message))
+        size += len(message_bytes(message)) + 1  # and the comma after it
         if taken and size > PAGE_BYTES:
             break
         taken.append(message)

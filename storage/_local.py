@@ -18,7 +18,7 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
-from agent_continuations.storage._errors import PayloadStoreError
+from agent_continuations.storage._errors import PayloadReferenceError, PayloadStoreError
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 
@@ -32,14 +32,14 @@ def checked_key(claim: StorageDriverClaim) -> str:
     """The claim's key, refused unless it is a content address (so it names no other file)."""
     key = claim.claim_data.get("key", "")
     if not _KEY.fullmatch(key):
-        raise PayloadStoreError(f"malformed payload claim {dict(claim.claim_data)!r}")
+        raise PayloadReferenceError(f"malformed payload claim {dict(claim.claim_data)!r}")
     return key
 
 
 def parsed_payload(key: str, data: bytes, where: str) -> Payload:
     """The payload stored under `key`, refused if its bytes do not hash to the key."""
     if payload_key(data) != key:
-        raise PayloadStoreError(
+        raise PayloadReferenceError(
             f"payload {key} in {where} is corrupted: its content does not match"
         )
     return Payload.FromString(data)
@@ -47,7 +47,7 @@ def parsed_payload(key: str, data: bytes, where: str) -> Payload:
 
 class LocalStorageDriver(StorageDriver):
     """Keeps each payload in `<directory>/<aa>/<sha256>`: content-addressed, so a payload
-    stored twice is one file, and a file is never rewritten.
+    stored twice is one file, rewritten only if its content no longer matches its key.
 
     Every worker and starter of a deployment must see the same directory (one machine, or a
     shared file system); across machines use `PostgresStorageDriver`.
@@ -94,7 +94,7 @@ class LocalStorageDriver(StorageDriver):
             data = payload.SerializeToString(deterministic=True)
             key = payload_key(data)
             path = self._path(key)
-            if not path.exists():
+            if not _intact(path, key):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 # Written aside, then renamed: a reader never sees half a payload.
                 with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as file:
@@ -110,9 +110,18 @@ class LocalStorageDriver(StorageDriver):
             try:
                 data = self._path(key).read_bytes()
             except FileNotFoundError:
-                raise PayloadStoreError(
+                raise PayloadReferenceError(
                     f"payload {key} is not in {self._directory}: do the worker and the "
                     "starter share this payload directory?"
                 ) from None
             payloads.append(parsed_payload(key, data, str(self._directory)))
         return payloads
+
+
+def _intact(path: Path, key: str) -> bool:
+    """Whether the file is there with the content of its key: a corrupted one is written again,
+    so a run storing the same payload is not refused what an earlier run broke."""
+    try:
+        return payload_key(path.read_bytes()) == key
+    except FileNotFoundError:
+        return False

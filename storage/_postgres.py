@@ -21,7 +21,7 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
-from agent_continuations.storage._errors import PayloadStoreError
+from agent_continuations.storage._errors import PayloadReferenceError, PayloadStoreError
 from agent_continuations.storage._local import checked_key, parsed_payload, payload_key
 
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -147,7 +147,7 @@ class PostgresStorageDriver(StorageDriver):
         for key in keys:
             data = found.get(key)
             if data is None:
-                raise PayloadStoreError(
+                raise PayloadReferenceError(
                     f"PostgresStorageDriver has no payload [table={self._table}, key={key}]"
                 )
             payloads.append(parsed_payload(key, data, f"table {self._table}"))

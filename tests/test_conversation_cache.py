@@ -17,6 +17,8 @@ from agent_continuations.activities._conversation import (
     ConversationMismatch,
     conversation_page,
 )
+from agent_continuations.plugin import agent_data_converter
+from agent_continuations.storage import PAYLOAD_THRESHOLD_BYTES
 
 
 class Workflow:
@@ -72,9 +74,17 @@ async def test_large_conversations_come_in_pages_and_the_cache_stays_within_its_
     run = Workflow(_messages(5, size=PAGE_BYTES // 2))
     cache = ConversationCache(max_bytes=2 * PAGE_BYTES)
     assert await cache.messages("a", run.ref(), run.fetch) == run.messages
-    assert [count for _, count in run.read] == [1, 1, 1, 1, 1]  # each page about 1 MB
+    assert [count for _, count in run.read] == [1, 1, 1, 1, 1]  # each page one message
     small = Workflow(_messages(2))
     await cache.messages("b", small.ref(), small.fetch)
     run.read.clear()
     await cache.messages("a", run.ref(), run.fetch)  # too big to keep: read again
     assert len(run.read) == 5
+
+
+def test_a_page_of_small_messages_fits_under_the_payload_store_threshold():
+    messages = _messages(1000, size=700)
+    page = conversation_page(messages, ConversationPageInput(start=0, end=len(messages)))
+    [payload] = agent_data_converter().payload_converter.to_payloads([page])
+    assert 1 < len(page.messages) < len(messages)
+    assert PAYLOAD_THRESHOLD_BYTES - 2000 < payload.ByteSize() < PAYLOAD_THRESHOLD_BYTES

@@ -26,6 +26,7 @@ from agent_continuations.shared import ApprovalDecision, RunOptions
 from agent_continuations.workflows import AgentWorkflow
 from chat_server import ChatServer, Completion, RawMessage
 from helpers import (
+    query_until,
     running_worker,
     start_agent,
     task_failures,
@@ -170,7 +171,8 @@ async def test_repeated_and_missing_call_ids_get_their_own_identity(
             while second in first:  # the first turn's calls may still be listed for a moment
                 [second] = await wait_for_pending(handle, count=1)
             assert json.loads(second["tool_call"]["function"]["arguments"]) == {"amount": 3}
-            await handle.signal(AgentWorkflow.approve, ApprovalDecision(tool_call_id="call_0"))
+            assert second["path_ids"] == ["call_0_3"]  # call_0 answered the first turn
+            await handle.signal(AgentWorkflow.approve, ApprovalDecision(tool_call_id="call_0_3"))
             output = await handle.result()
     assert output.end_reason == "completed"
     answered = [m["content"] for m in output.messages if m["role"] == "tool"]
@@ -422,3 +424,36 @@ async def test_junk_signals_to_a_root_whose_sub_agent_waits_continue_it_as_new(
     [decision] = output.decisions
     assert decision.path_ids == entry["path_ids"]
     assert await task_failures(client, handle.id, child.id) == []
+
+
+async def test_a_sub_agent_reusing_a_decided_call_id_waits_for_its_own_decision(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    wire_again = [
+        Completion(tool_calls=[{"id": "call_0", "name": "wire", "arguments": {"amount": n}}])
+        for n in (1, 2)
+    ]
+    delegate = Completion(tool_calls=[tool_call("hostile_echo_tool", prompt="wire twice")])
+    replies = [delegate, *wire_again, Completion("wired"), Completion("boss done")]
+    with ChatServer(*replies) as server:
+        async with running_worker(
+            client, task_queue, model_activities=server.model_activities(), agents=AGENTS
+        ):
+            handle = await start_agent(client, task_queue, "hostile_boss", "go", model=MODEL)
+            [first] = await wait_for_pending(handle)
+            await handle.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=first["path_ids"]))
+            [second] = await query_until(
+                handle,
+                AgentWorkflow.pending_approvals,
+                lambda pending: bool(pending) and pending != [first],
+            )
+            assert second["path_ids"][-1] == "call_0_2"  # not the decided call_0 again
+            assert json.loads(second["tool_call"]["function"]["arguments"]) == {"amount": 2}
+            await handle.signal(
+                AgentWorkflow.approve, ApprovalDecision(path_ids=second["path_ids"])
+            )
+            output = await handle.result()
+    assert output.end_reason == "completed"
+    assert [d.path_ids[-1] for d in output.decisions] == ["call_0", "call_0_2"]
+    assert await task_failures(client, handle.id) == []

@@ -12,7 +12,11 @@ from temporalio.converter import (
     StorageDriverStoreContext,
 )
 
-from agent_continuations.storage import LocalStorageDriver, PayloadStoreError, payload_driver
+from agent_continuations.storage import (
+    LocalStorageDriver,
+    PayloadReferenceError,
+    payload_driver,
+)
 
 STORE = StorageDriverStoreContext()
 RETRIEVE = StorageDriverRetrieveContext()
@@ -36,16 +40,26 @@ async def test_a_tampered_or_missing_payload_is_refused_with_the_reason(tmp_path
     [claim] = await driver.store(STORE, [_payload(b"original")])
     [path] = [p for p in tmp_path.rglob("*") if p.is_file()]
     path.write_bytes(_payload(b"forged").SerializeToString())
-    with pytest.raises(PayloadStoreError, match="corrupted"):
+    with pytest.raises(PayloadReferenceError, match="corrupted"):
         await driver.retrieve(RETRIEVE, [claim])
     path.unlink()
-    with pytest.raises(PayloadStoreError, match="share this payload directory"):
+    with pytest.raises(PayloadReferenceError, match="share this payload directory"):
         await driver.retrieve(RETRIEVE, [claim])
+
+
+async def test_a_corrupted_payload_is_written_again_when_it_is_stored_again(tmp_path: Path):
+    driver = LocalStorageDriver(tmp_path)
+    payload = _payload(b"original")
+    [claim] = await driver.store(STORE, [payload])
+    [path] = [p for p in tmp_path.rglob("*") if p.is_file()]
+    path.write_bytes(b"half a payl")
+    assert await driver.store(STORE, [payload]) == [claim]
+    assert await driver.retrieve(RETRIEVE, [claim]) == [payload]
 
 
 @pytest.mark.parametrize("key", ["../../etc/passwd", "", "A" * 64, "0" * 63])
 async def test_a_claim_that_is_not_a_content_address_is_refused(tmp_path: Path, key: str):
-    with pytest.raises(PayloadStoreError, match="malformed payload claim"):
+    with pytest.raises(PayloadReferenceError, match="malformed payload claim"):
         await LocalStorageDriver(tmp_path).retrieve(
             RETRIEVE, [StorageDriverClaim(claim_data={"key": key})]
         )

@@ -25,7 +25,7 @@ from temporalio.converter import (
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from agent_continuations.storage import PayloadStoreError, PostgresStorageDriver
+from agent_continuations.storage import PayloadReferenceError, PostgresStorageDriver
 from blob_workflow import BlobInput, BlobWorkflow, make_blob
 
 FIVE_MB = 5 * 1024 * 1024
@@ -101,7 +101,7 @@ async def test_an_unknown_key_is_refused_with_the_key_and_table(
 ):
     await driver.store(STORE, [_payload(b"something else")])
     unknown = "0" * 64
-    with pytest.raises(PayloadStoreError, match=f"no payload.*table={table}, key={unknown}"):
+    with pytest.raises(PayloadReferenceError, match=f"no payload.*table={table}, key={unknown}"):
         await driver.retrieve(RETRIEVE, [StorageDriverClaim(claim_data={"key": unknown})])
 
 
@@ -109,7 +109,7 @@ async def test_a_claim_without_a_hex_key_never_reaches_the_database(
     driver: PostgresStorageDriver, table: str
 ):
     for claim_data in ({}, {"key": "../etc/passwd"}, {"key": "A" * 64}):
-        with pytest.raises(PayloadStoreError, match="malformed payload claim"):
+        with pytest.raises(PayloadReferenceError, match="malformed payload claim"):
             await driver.retrieve(RETRIEVE, [StorageDriverClaim(claim_data=claim_data)])
 
 
@@ -119,7 +119,7 @@ async def test_a_tampered_row_is_refused_as_corrupted(
     [claim] = await driver.store(STORE, [_payload(b"the real thing")])
     key = claim.claim_data["key"]
     await db.execute(f"UPDATE \"{table}\" SET data = data || '\\x00'::bytea WHERE key = $1", key)
-    with pytest.raises(PayloadStoreError, match=f"{key} in table {table} is corrupted"):
+    with pytest.raises(PayloadReferenceError, match=f"{key} in table {table} is corrupted"):
         await driver.retrieve(RETRIEVE, [claim])
 
 

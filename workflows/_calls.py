@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 import pydantic
@@ -76,15 +77,28 @@ def cause_message(error: BaseException) -> str:
 MAX_TOOL_CALLS_PER_REPLY = 100
 
 
-def checked_reply(message: Any, turn: int) -> JsonDict:
+def used_call_ids(messages: list[JsonDict]) -> set[str]:
+    """The IDs of the tool calls the conversation's assistant messages made."""
+    return {
+        call["id"]
+        for message in messages
+        if message.get("role") == "assistant"
+        for call in message.get("tool_calls") or []
+    }
+
+
+def checked_reply(message: Any, turn: int, used: Collection[str]) -> JsonDict:
     """The model's assistant message, checked before it touches state.
 
-    Tool-call IDs are made unique within the message (some providers repeat or omit them), so
-    every call can be decided and answered on its own; calls with an acceptable ID keep it.
+    Tool-call IDs are made unique within the message and the conversation (some providers
+    repeat or omit them, or start again at `call_0` every turn), so every call can be decided
+    and answered on its own, and a decision on an earlier call never stands for a later one;
+    calls with an acceptable ID keep it.
 
     Args:
         message: The message as the model activity returned it.
         turn: The model turn it answers, for IDs given to calls without one.
+        used: The IDs earlier turns of the conversation gave their calls.
 
     Raises:
         ValueError: The reply cannot be used; the message says what is wrong with it.
@@ -104,7 +118,7 @@ def checked_reply(message: Any, turn: int) -> JsonDict:
             f"{len(tool_calls)} tool calls in one reply, over the {MAX_TOOL_CALLS_PER_REPLY} "
             "a turn may make"
         )
-    seen: set[str] = set()
+    seen = set(used)
     calls = []
     for index, call in enumerate(tool_calls):
         function = call.get("function") if isinstance(call, dict) else None

@@ -19,7 +19,12 @@ from agent_continuations.workflows._activity_options import (
     MODEL_CALL_DEFAULTS,
     effective_options,
 )
-from agent_continuations.workflows._calls import call_kind, cause_message, checked_reply
+from agent_continuations.workflows._calls import (
+    call_kind,
+    cause_message,
+    checked_reply,
+    used_call_ids,
+)
 from agent_continuations.workflows._continue_as_new import ContinueAsNew
 from agent_continuations.workflows._level import Level
 from agent_continuations.workflows._state import ToolCallState
@@ -71,7 +76,8 @@ class TurnLoop:
             state.model_turns += 1
             state.add_usage(reply.usage)
             try:
-                message = checked_reply(reply.message, state.model_turns)
+                used = used_call_ids(state.messages)
+                message = checked_reply(reply.message, state.model_turns, used)
             except ValueError as error:
                 return self._level.output("error", error=f"the model's reply is malformed: {error}")
             state.messages.append(message)
