@@ -20,10 +20,11 @@ from agent_continuations.agent_definitions import (
     sign_decision,
     tool,
 )
-from agent_continuations.agent_runs import decide_run
+from agent_continuations.agent_runs import decide_run, export_run, resume_run
 from agent_continuations.shared import ApprovalDecision, DecideInput
 from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+from test_import import decided
 
 KEYS: dict[str, Ed25519PrivateKey] = {
     name: Ed25519PrivateKey.generate() for name in ("alice", "mallory")
@@ -150,3 +151,24 @@ async def test_the_starter_signs_with_a_key_file_and_prints_a_signal_to_paste(
         output = await handle.result()
     assert output.end_reason == "completed"
     assert output.decisions[0].approver == "alice"
+
+
+async def test_a_continuation_file_cannot_approve_an_approvers_call(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    async with running_worker(
+        client, task_queue, SCRIPTS, agents=AGENTS, approver_keys=APPROVER_KEYS
+    ):
+        original = await start_agent(client, task_queue, "vault_keeper", "open north")
+        await wait_for_pending(original)
+        exported = json.loads(json.dumps(await export_run(client, original.id, move=True)))
+        approved = decided(exported, True)  # the file says: approved
+        resumed = await resume_run(client, approved, AgentCatalog(AGENTS), task_queue=task_queue)
+        [entry] = await wait_for_pending(resumed)  # it waits for alice all the same
+        assert await decide_run(resumed, _signed(resumed.id, entry, "alice")) == (
+            f"approved open_vault ({entry['path_ids'][-1]})"
+        )
+        output = await resumed.result()
+    assert tool_results(output) == {"open_vault": "north is open"}
+    assert [d.approver for d in output.decisions if d.approved] == ["alice"]

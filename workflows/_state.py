@@ -146,8 +146,10 @@ class TreeMessage(BaseModel):
     mac: str = ""
 
     def content(self) -> str:
-        """What `mac` seals: the message without `token` and `mac`."""
-        return self.model_dump_json(exclude={"token", "mac"})
+        """What `mac` seals: the message without `token` and `mac`, and without the fields
+        left at their defaults, so that a field a later version adds (with a default) does
+        not change what a message in flight or in a history was sealed over."""
+        return self.model_dump_json(exclude={"token", "mac"}, exclude_defaults=True)
 
 
 class SubAgentReport(TreeMessage):
