@@ -130,6 +130,11 @@ class RunOptions(BaseModel):
         description="Continue-as-new past this many events: at a turn boundary, or while "
         "every open call waits for a person.",
     )
+    approvers: list[str] = Field(
+        default_factory=list,
+        description="Who alone may decide the calls that need approval, where neither the tool "
+        "nor its agent names approvers; each decision signed (see `Agent.approvers`).",
+    )
     max_turns: int | None = Field(
         None,
         gt=0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -44,6 +45,8 @@ class Agent:
             this agent's model calls; a run's `RunOptions.model_settings` override them.
         model_activity_options: Timeouts, retry policy and task queue of the agent's model
             calls (the `call_model` activity).
+        approvers: Who alone may decide the calls of this agent's tools that need approval
+            and name no approvers of their own (see `tool(approvers=...)`).
     """
 
     name: str
@@ -59,6 +62,7 @@ class Agent:
     max_turns: int = DEFAULT_MAX_TURNS
     model_settings: ModelSettings = field(default_factory=ModelSettings)
     model_activity_options: ActivityOptions = field(default_factory=ActivityOptions)
+    approvers: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"
@@ -68,6 +72,11 @@ class Agent:
             raise ValueError(f"agent {self.name!r} has duplicate tool names: {sorted(duplicates)}")
         if self.max_turns < 1:
             raise ValueError(f"agent {self.name!r}: max_turns must be at least 1")
+
+    def approvers_of(self, tool: Tool, run_approvers: Sequence[str] = ()) -> tuple[str, ...]:
+        """Who may decide a call of `tool`: its own approvers, else this agent's, else the
+        run's; anyone, with an unsigned decision, when none names any."""
+        return tuple(tool.approvers or self.approvers or run_approvers)
 
     def find_tool(self, name: str) -> Tool | None:
         """The plain tool called `name`, if any."""

@@ -51,13 +51,13 @@ class AgentCatalog:
             self._add(agent)
 
     def _add(self, agent: Agent) -> None:
-        for tool in agent.tools if self._checks_approvers else ():
-            unknown = [name for name in tool.approvers if name not in self.approver_keys.names()]
-            if unknown:
-                raise ValueError(
-                    f"tool {tool.name!r} of agent {agent.name!r} names approvers without a key: "
-                    f"{', '.join(unknown)} (put NAME.pub.pem in AGENT_APPROVER_KEYS)"
-                )
+        named = {*agent.approvers, *(a for tool in agent.tools for a in tool.approvers)}
+        unknown = sorted(named - set(self.approver_keys.names()))
+        if self._checks_approvers and unknown:
+            raise ValueError(
+                f"agent {agent.name!r} names approvers without a key: {', '.join(unknown)} "
+                "(put NAME.pub.pem in AGENT_APPROVER_KEYS)"
+            )
         known = self._agents.setdefault(agent.name, agent)
         if known is not agent:
             raise ValueError(f"two different agents are named {agent.name!r}")

@@ -108,6 +108,7 @@ async def start(args: argparse.Namespace) -> int:
         {
             "exit_on_suspend": args.exit_on_suspend,
             "max_turns": args.max_turns,
+            "approvers": args.approvers,
             "model_settings": settings,
             **timeouts,
         }

@@ -147,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _timeout_flags(start)
     start.add_argument(
+        "--approvers",
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        default=[],
+        metavar="NAME,...",
+        help="who alone may decide the calls that need approval, where neither the tool nor its "
+        "agent names approvers (each decision signed with --key)",
+    )
+    start.add_argument(
         "--max-turns",
         type=_turns,
         metavar="N",

@@ -21,7 +21,7 @@ from agent_continuations.agent_definitions import (
     tool,
 )
 from agent_continuations.agent_runs import decide_run, export_run, resume_run
-from agent_continuations.shared import ApprovalDecision, DecideInput
+from agent_continuations.shared import ApprovalDecision, DecideInput, RunOptions
 from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
 from test_import import decided
@@ -172,3 +172,55 @@ async def test_a_continuation_file_cannot_approve_an_approvers_call(
         output = await resumed.result()
     assert tool_results(output) == {"open_vault": "north is open"}
     assert [d.approver for d in output.decisions if d.approved] == ["alice"]
+
+
+@tool(needs_approval=True)
+def close_vault(vault: str) -> str:
+    """Close a vault."""
+    return f"{vault} is closed"
+
+
+GUARDED_AGENTS = [
+    Agent(name="guarded_closer", instructions="Close.", tools=[close_vault], approvers=["alice"]),
+    Agent(name="plain_closer", instructions="Close.", tools=[close_vault]),
+]
+CLOSE_SCRIPT = [{"tool_calls": [tool_call("close_vault", vault="south")]}, {"content": "done"}]
+
+
+@pytest.mark.parametrize(
+    ("agent", "options"),
+    [("guarded_closer", RunOptions()), ("plain_closer", RunOptions(approvers=["alice"]))],
+    ids=["the-agent-names-them", "the-run-names-them"],
+)
+async def test_an_agent_or_a_run_names_the_approvers(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, agent: str, options: RunOptions
+):
+    client = time_skipping_env.client
+    scripts = {name: CLOSE_SCRIPT for name in ("guarded_closer", "plain_closer")}
+    async with running_worker(
+        client, task_queue, scripts, agents=GUARDED_AGENTS, approver_keys=APPROVER_KEYS
+    ):
+        handle = await start_agent(client, task_queue, agent, "close south", options=options)
+        [entry] = await wait_for_pending(handle)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await decide_run(handle, DecideInput(path_ids=entry["path_ids"], approved=True))
+        assert "close_vault is decided only by alice" in str(refused.value.cause)
+        await decide_run(handle, _signed(handle.id, entry, "alice"))
+        output = await handle.result()
+    assert tool_results(output) == {"close_vault": "south is closed"}
+
+
+async def test_a_run_naming_an_approver_without_a_key_ends_with_one_line(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    options = RunOptions(approvers=["carol"])
+    async with running_worker(
+        client, task_queue, {}, agents=GUARDED_AGENTS, approver_keys=APPROVER_KEYS
+    ):
+        handle = await start_agent(client, task_queue, "plain_closer", "close", options=options)
+        output = await handle.result()
+    assert (output.end_reason, output.error) == (
+        "error",
+        "the run names approvers without a key: carol",
+    )

@@ -103,6 +103,9 @@ class AgentWorkflow:
         if input.prompt is None and input.resume is None and input.carried_state is None:
             error = "give a prompt or a continuation to resume"
             return self._status.ended(level.output("error", error=error))
+        if unknown := self._approvals.unknown_approvers():
+            error = f"the run names approvers without a key: {', '.join(unknown)}"
+            return self._status.ended(level.output("error", error=error))
         if not level.state.model:
             error = no_model_problem(agent.name)
             return self._status.ended(level.output("error", error=error))

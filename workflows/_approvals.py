@@ -19,7 +19,7 @@ from agent_continuations.workflows._decisions import (
     CheckedDecision,
     check_decision,
     check_signature,
-    resolve_tool,
+    resolve_call,
 )
 from agent_continuations.workflows._level import Level
 from agent_continuations.workflows._state import ForwardedDecision, ToolCallState
@@ -52,6 +52,11 @@ class Approvals:
         except pydantic.ValidationError as error:
             raise ValueError(f"invalid DecideInput: {validation_problems(error)}") from None
 
+    def unknown_approvers(self) -> list[str]:
+        """The run's approvers (`RunOptions.approvers`) whose keys the worker lacks."""
+        known = self._approver_keys.names()
+        return [name for name in self._level.input.options.approvers if name not in known]
+
     def check(self, decision: ApprovalDecision, approved: bool) -> CheckedDecision:
         """Match a decision to a waiting call (see `check_decision`); at the root, where people
         decide, a call whose tool has approvers needs one's signature (`check_signature`).
@@ -68,8 +73,9 @@ class Approvals:
         )
         info = workflow.info()
         if info.parent is None:
-            tool = resolve_tool(level.agent, checked.entry.paths)
-            check_signature(self._approver_keys, tool, decision, checked, info.workflow_id)
+            agent, tool = resolve_call(level.agent, checked.entry.paths)
+            approvers = agent.approvers_of(tool, level.input.options.approvers)
+            check_signature(self._approver_keys, approvers, decision, checked, info.workflow_id)
         return checked
 
     async def apply(self, decision: ApprovalDecision, approved: bool) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +28,9 @@ class CheckedDecision:
     arguments: dict[str, Any] | None
 
 
-def resolve_tool(root: Agent, paths: list[str]) -> Tool:
-    """The tool at the end of `paths` (tool names from `root` down through sub-agents).
+def resolve_call(root: Agent, paths: list[str]) -> tuple[Agent, Tool]:
+    """The tool at the end of `paths` (tool names from `root` down through sub-agents), and
+    the agent it belongs to.
 
     Raises:
         LookupError: A name on the path is not a sub-agent or tool of the agent before it.
@@ -43,7 +44,7 @@ def resolve_tool(root: Agent, paths: list[str]) -> Tool:
     found = agent.find_tool(paths[-1])
     if found is None:
         raise LookupError(f"agent {agent.name!r} has no tool {paths[-1]!r}")
-    return found
+    return agent, found
 
 
 def check_decision(
@@ -73,7 +74,7 @@ def check_decision(
     if decision.arguments is not None:
         if not approved:
             raise ValueError("arguments can only be edited when approving")
-        tool = resolve_tool(agent, entry.paths)
+        _, tool = resolve_call(agent, entry.paths)
         if not tool.editable:
             raise ValueError(f"{tool.name} does not allow its arguments to be edited")
         try:
@@ -89,27 +90,31 @@ def check_decision(
 
 
 def check_signature(
-    keys: ApproverKeys, tool: Tool, decision: ApprovalDecision, checked: CheckedDecision, root: str
+    keys: ApproverKeys,
+    approvers: Sequence[str],
+    decision: ApprovalDecision,
+    checked: CheckedDecision,
+    root: str,
 ) -> None:
-    """For a tool with approvers, the decision must be signed by one of them over what it
-    decides (see `decision_message`): the root workflow `root`, the call, its digest, the
-    verdict and the edited arguments. Other tools' decisions pass as they are.
+    """For a call with `approvers` (see `Agent.approvers_of`), the decision must be signed by
+    one of them over what it decides (see `decision_message`): the root workflow `root`, the
+    call, its digest, the verdict and the edited arguments. Other calls' decisions pass.
 
     Raises:
-        ValueError: It is not signed, or not by one of the tool's approvers, or not over this.
+        ValueError: It is not signed, or not by one of the approvers, or not over this.
     """
-    if not tool.approvers:
+    if not approvers:
         return
-    approvers = ", ".join(tool.approvers)
-    if decision.approver not in tool.approvers or not decision.signature:
+    approver, signature = decision.approver, decision.signature
+    if approver is None or approver not in approvers or not signature:
         raise ValueError(
-            f"{tool.name} is decided only by {approvers}, with a signed decision "
-            "(agent-starter approve/reject --key FILE --approver NAME)"
+            f"{checked.entry.tool_name} is decided only by {', '.join(approvers)}, with a "
+            "signed decision (agent-starter approve/reject --key FILE --approver NAME)"
         )
     message = decision_message(
         root, checked.entry.call_id, checked.entry.digest, checked.approved, checked.arguments
     )
-    if not keys.verify(decision.approver, decision.signature, message):
+    if not keys.verify(approver, signature, message):
         raise ValueError(
             f"the signature is not {decision.approver}'s over this decision on call "
             f"{checked.entry.call_id!r} of workflow {root!r}"

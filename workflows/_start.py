@@ -3,6 +3,7 @@ imported resume point."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,12 +79,15 @@ def start_state(
         decisions=list(start.decisions),
     )
     if agent is not None:
-        state.turn_calls = [resumed_call(agent, c, now) for c in start.calls]
+        approvers = input.options.approvers
+        state.turn_calls = [resumed_call(agent, c, now, approvers) for c in start.calls]
         state.decisions += [c.decision for c in state.turn_calls if c.decision]
     return state
 
 
-def resumed_call(agent: Agent, call: ResumeCall, decided_at: datetime) -> ToolCallState:
+def resumed_call(
+    agent: Agent, call: ResumeCall, decided_at: datetime, run_approvers: Sequence[str] = ()
+) -> ToolCallState:
     """The state of an imported unanswered call, with its decision if the import carried one
     (for a tool with approvers it waits for theirs: a file or an input cannot approve it)."""
     state = ToolCallState(
@@ -95,7 +99,7 @@ def resumed_call(agent: Agent, call: ResumeCall, decided_at: datetime) -> ToolCa
         return state
     state.status = "waiting_approval"
     tool = agent.find_tool(state.name)
-    if tool is not None and tool.approvers:
+    if tool is not None and agent.approvers_of(tool, run_approvers):
         return state  # only its approvers' signed decisions count, never an imported one
     if call.decision != "open":
         state.decision = DecisionRecord(
