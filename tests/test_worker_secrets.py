@@ -111,6 +111,21 @@ def _authorize(proof_key: str = "", proof: str = "") -> dict[str, object]:
     }
 
 
+async def _intrude(client: Client, task_queue: str, input: dict[str, object]) -> str:
+    """What `IntruderWorkflow`, on a queue of its own, gets from `run_tool` on the agents'."""
+    intruders = f"intruders-{uuid.uuid4()}"
+    async with (
+        running_worker(client, task_queue),
+        Worker(client, task_queue=intruders, workflows=[IntruderWorkflow]),
+    ):
+        return await client.execute_workflow(
+            IntruderWorkflow.run,
+            {"task_queue": task_queue, "input": input},
+            id=f"intruder-{uuid.uuid4()}",
+            task_queue=intruders,
+        )
+
+
 @pytest.mark.parametrize(
     "input",
     [
@@ -133,35 +148,12 @@ def _authorize(proof_key: str = "", proof: str = "") -> dict[str, object]:
 async def test_run_tool_refuses_a_call_that_needs_approval_without_proof(
     time_skipping_env: WorkflowEnvironment, task_queue: str, input: dict[str, object]
 ):
-    client = time_skipping_env.client
-    intruders = f"intruders-{uuid.uuid4()}"
-    async with (
-        running_worker(client, task_queue),
-        Worker(client, task_queue=intruders, workflows=[IntruderWorkflow]),
-    ):
-        answer = await client.execute_workflow(
-            IntruderWorkflow.run,
-            {"task_queue": task_queue, "input": input},
-            id=f"intruder-{uuid.uuid4()}",
-            task_queue=intruders,
-        )
+    answer = await _intrude(time_skipping_env.client, task_queue, input)
     assert answer.startswith("refused: ") and "needs approval: this call carries no proof" in answer
 
 
 async def test_run_tool_still_runs_calls_that_need_no_approval_for_anyone(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
-    client = time_skipping_env.client
-    intruders = f"intruders-{uuid.uuid4()}"
     create = {"agent": "account_agent", "tool": "create_account", "arguments": {"username": "x"}}
-    async with (
-        running_worker(client, task_queue),
-        Worker(client, task_queue=intruders, workflows=[IntruderWorkflow]),
-    ):
-        answer = await client.execute_workflow(
-            IntruderWorkflow.run,
-            {"task_queue": task_queue, "input": create},
-            id=f"intruder-{uuid.uuid4()}",
-            task_queue=intruders,
-        )
-    assert answer.startswith("ran: ")
+    assert (await _intrude(time_skipping_env.client, task_queue, create)).startswith("ran: ")
