@@ -90,9 +90,3 @@ class WorkerSecrets:
         `call_key`) of `tool` with exactly these arguments."""
         canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"))
         return self.mac(key_id, "approved", run_id, call_key, tool, canonical)
-
-    def verify(self, key_id: str, mac: str, *parts: str) -> bool:
-        """Whether `mac` is `mac(key_id, *parts)`; False for an unknown key."""
-        if key_id not in self._keys:
-            return False
-        return hmac.compare_digest(self.mac(key_id, *parts), mac)
