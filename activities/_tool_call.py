@@ -105,13 +105,11 @@ class ToolActivities:
         if not secrets or not tool.requires_approval(input.arguments):
             return
         run_id = activity.info().workflow_run_id or ""
-        expected = (
-            secrets.approval_proof(
+        expected = ""
+        if input.approval_key in secrets:
+            expected = secrets.approval_proof(
                 input.approval_key, run_id, input.idempotency_key, input.tool, input.arguments
             )
-            if input.approval_key in secrets
-            else ""
-        )
         if not expected or not hmac.compare_digest(expected, input.approval_proof):
             raise ApplicationError(
                 f"tool {input.tool!r} needs approval: this call carries no proof that the agent "
