@@ -144,6 +144,8 @@ def format_run_list(runs: list[JsonDict]) -> str:
         if since:
             waiting += f" since {_when(datetime.fromisoformat(since))}"
         status = run["status"] or ""
+        if run.get("failing_task_attempt"):
+            status += f" (its workflow task fails: attempt {run['failing_task_attempt']})"
         rows.append(
             (run["workflow_id"], run["agent"] or "", status, run["execution_status"], waiting)
         )

@@ -8,7 +8,12 @@ import json
 import sys
 from datetime import timedelta
 
-from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+)
 from temporalio.service import RPCError
 
 from agent_continuations.agent_runs import create_search_attributes_command
@@ -63,6 +68,20 @@ async def _waiting(client: Client, execution: WorkflowExecution) -> list[JsonDic
         return []
 
 
+async def _failing_task_attempt(client: Client, execution: WorkflowExecution) -> int | None:
+    """The attempt of the run's workflow task when earlier attempts failed (the run is stuck
+    until a worker can run it), else None; what visibility's status cannot say."""
+    if execution.status != WorkflowExecutionStatus.RUNNING:
+        return None
+    handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+    try:
+        raw = (await handle.describe(rpc_timeout=LISTING_TIMEOUT)).raw_description
+    except RPCError:
+        return None  # it ended meanwhile
+    task = raw.pending_workflow_task
+    return task.attempt if raw.HasField("pending_workflow_task") and task.attempt > 1 else None
+
+
 async def pending_everywhere(args: argparse.Namespace) -> int:
     """`pending` without an ID: every call waiting for a decision, in every running run."""
     query = AWAITING
@@ -97,7 +116,11 @@ async def list_runs(args: argparse.Namespace) -> int:
     client = await client_for(args)
     # Sub-agents have no AgentStatus: only roots are listed.
     executions = await _executions(client, query or "AgentStatus IS NOT NULL")
-    runs = [listed_run(execution) for execution in executions]
+    attempts = await asyncio.gather(*(_failing_task_attempt(client, e) for e in executions))
+    runs = [
+        {**listed_run(execution), "failing_task_attempt": attempt}
+        for execution, attempt in zip(executions, attempts, strict=True)
+    ]
     if args.json:
         print(json.dumps(runs, indent=2))
     elif runs:

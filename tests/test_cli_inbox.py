@@ -7,11 +7,17 @@ import json
 import shlex
 from typing import Any
 
+from temporalio.worker import Worker
+
 import test_suspension
+from agent_continuations import examples
+from agent_continuations.agent_definitions import WorkerSecrets
 from agent_continuations.cli import amain
+from agent_continuations.plugin import AgentPlugin
+from agent_continuations.testing import SCRIPTED_MODEL, scripted_model_activities
 from continuation_cases import DIRECTOR_PROMPT, director_agent
 from continuation_cases import SCRIPTS as DIRECTOR_SCRIPTS
-from helpers import one_error_line, running_worker
+from helpers import one_error_line, running_worker, start_agent, wait_for_pending
 from test_example_agents import PROMPT
 
 AGENTS = [director_agent, test_suspension.slow_shipper]
@@ -109,6 +115,7 @@ async def test_list_shows_each_runs_status(dev_server_env, task_queue, starter):
                 "RUNNING",
             )
             assert run["waiting_tools"] == [RUNS[agent][1][-1]]
+            assert run["failing_task_attempt"] is None
         assert not any("/" in workflow_id for workflow_id in runs)  # no sub-agent is listed
 
         [entry] = inbox[ids["slow_shipper"]]
@@ -154,3 +161,34 @@ async def test_a_server_without_them_warns_on_start_and_cannot_list(
     line = one_error_line(capsys.readouterr().err)
     assert line.startswith("error: the server cannot list agent runs (")
     assert "temporal operator search-attribute create" in line
+
+
+async def test_list_says_when_a_runs_workflow_task_keeps_failing(
+    dev_server_env, task_queue, starter
+):
+    client = dev_server_env.client
+    first = WorkerSecrets({"k1": "the key the run started with"})
+    async with running_worker(client, task_queue, secrets=first):
+        handle = await start_agent(client, task_queue, "hr_agent", PROMPT)
+        await wait_for_pending(handle)
+    # A worker that lacks the run's key cannot run its tasks: each one fails, and is retried.
+    plugin = AgentPlugin(
+        [examples.hr_agent],
+        default_model=SCRIPTED_MODEL,
+        secrets=WorkerSecrets({"k2": "a key the run never had"}),
+        model_activities=scripted_model_activities(examples.SCRIPTS),
+    )
+    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+        await handle.signal("nudge")  # a signal makes the run a new workflow task
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            code, out, _ = await starter("list", "--agent", "hr_agent", "--json")
+            [run] = [r for r in json.loads(out) if r["workflow_id"] == handle.id]
+            if run["failing_task_attempt"] or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        assert run["status"] == "awaiting_approval" and run["failing_task_attempt"] >= 2
+        code, out, _ = await starter("list", "--agent", "hr_agent")
+        [row] = [line for line in out.splitlines() if line.startswith(handle.id)]
+        assert "(its workflow task fails: attempt" in row
+    await handle.terminate("test done")
