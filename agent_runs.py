@@ -30,6 +30,7 @@ from agent_continuations.workflows import (
     SEARCH_ATTRIBUTE_KEYS,
     SEARCH_ATTRIBUTE_TYPES,
     AgentWorkflow,
+    sealed_with_key,
 )
 
 # The memo key under which a resumed run records where it came from: whether its file was
@@ -197,6 +198,7 @@ async def start_imported(
     workflow_id: str | None = None,
     model: str | None = None,
     options: RunOptions | None = None,
+    key: bytes | None = None,
 ) -> WorkflowHandle[Any, AgentRunOutput]:
     """Start a run from a checked continuation, its origin kept in the memo `IMPORT_MEMO`.
 
@@ -207,16 +209,20 @@ async def start_imported(
         workflow_id: The new run's ID; `<agent>-resumed-<uuid>` by default.
         model: Overrides the agents' models for the resumed tree.
         options: Run options, such as `exit_on_suspend`.
+        key: The seal key: the input is sealed with it, so that workers holding the key or
+            secrets take in the decision records the continuation carries.
     """
+    workflow_id = workflow_id or f"{imported.agent}-resumed-{uuid.uuid4().hex[:12]}"
+    input = AgentWorkflowInput(
+        agent=imported.agent,
+        model=model,
+        resume=imported.resume,
+        options=options or RunOptions(),
+    )
     return await client.start_workflow(
         AgentWorkflow.run,
-        AgentWorkflowInput(
-            agent=imported.agent,
-            model=model,
-            resume=imported.resume,
-            options=options or RunOptions(),
-        ),
-        id=workflow_id or f"{imported.agent}-resumed-{uuid.uuid4().hex[:12]}",
+        sealed_with_key(input, workflow_id, key) if key else input,
+        id=workflow_id,
         task_queue=task_queue,
         memo={IMPORT_MEMO: imported.import_record()},
     )
@@ -272,4 +278,5 @@ async def resume_run(
         workflow_id=workflow_id,
         model=model,
         options=options,
+        key=key,
     )

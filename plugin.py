@@ -54,6 +54,7 @@ PASSTHROUGH_MODULES = {
     f"{PACKAGE}.workflows._details": "pure functions writing the current details",
     f"{PACKAGE}.workflows._policy_check": "pure functions over suspension policies",
     f"{PACKAGE}.workflows._search_attributes": "search attribute keys and pure functions",
+    f"{PACKAGE}.workflows._input_seal": "pure HMAC functions over a run's input",
 }
 
 
@@ -102,6 +103,8 @@ class AgentPlugin(SimplePlugin):
         secrets: The workers' secrets that tree tokens, sub-agent IDs and approval proofs
             derive from (every worker of a deployment needs the same); none by default.
         approver_keys: The public keys of the approvers the agents' tools name.
+        seal_key: The continuation seal key (`CONTINUATION_SEAL_KEY`): with it, or with
+            `secrets`, a resume input's decision records count only when the starter sealed it.
         model_activities: The model activities to use, e.g. pointed at another server or with
             the scripted model of `agent_continuations.testing`.
         storage: Where payloads too large for history go; see `agent_data_converter`.
@@ -118,11 +121,12 @@ class AgentPlugin(SimplePlugin):
         default_model: str | None = None,
         secrets: WorkerSecrets | None = None,
         approver_keys: ApproverKeys | None = None,
+        seal_key: bytes | None = None,
         model_activities: ModelActivities | None = None,
         storage: ExternalStorage | None = None,
     ) -> None:
         keys = approver_keys or ApproverKeys()
-        self.agents = AgentCatalog(agents, default_model, secrets, keys)
+        self.agents = AgentCatalog(agents, default_model, secrets, keys, seal_key)
         models = (model_activities or ModelActivities()).for_agents(self.agents)
         super().__init__(
             PLUGIN_NAME,

@@ -3,6 +3,8 @@ of its signals and updates, and the resume point an import or continue-as-new st
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -12,6 +14,16 @@ JsonDict = dict[str, Any]
 EndReason = Literal["completed", "rejected_tool_calls", "error", "approval_required", "suspended"]
 # How an imported unanswered call goes on: wait for a person, as decided, or just run.
 ImportedDecision = Literal["open", "approve", "reject", "run"]
+
+DIGEST_LENGTH = 16
+
+
+def call_digest(tool_call: JsonDict) -> str:
+    """A short digest of a call's tool name and arguments: what a person approves."""
+    function = tool_call.get("function") or {}
+    text = json.dumps([function.get("name"), function.get("arguments")], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST_LENGTH]
+
 
 # Bounds of the run options: larger values cannot be scheduled or are surely mistakes.
 MAX_SECONDS = 30 * 24 * 3600
@@ -246,6 +258,11 @@ class AgentWorkflowInput(BaseModel):
         None, description="Internal: the level's whole state, carried over continue-as-new."
     )
     options: RunOptions = Field(default_factory=RunOptions)
+    input_seal: str | None = Field(
+        None,
+        description="Vouches for the state this input carries: set by the tree for its "
+        "continued and sub-agents' runs (workers' secret), or by a starter holding the seal key.",
+    )
 
 
 class AgentRunOutput(BaseModel):

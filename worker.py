@@ -49,6 +49,7 @@ from agent_continuations.connection import (
     default_task_queue,
     exit_process,
 )
+from agent_continuations.continuations import seal_key_from_env
 from agent_continuations.plugin import AgentPlugin
 from agent_continuations.storage import PAYLOAD_STORE_ENV, PayloadStoreError, check_payload_store
 from agent_continuations.testing import scripted_model_activities
@@ -133,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def worker_plugin(loaded: LoadedAgents, environ: Mapping[str, str] = os.environ) -> AgentPlugin:
     """The plugin for the loaded agents: their model, else `AGENT_MODEL`; the secrets of
-    `AGENT_WORKER_SECRETS`; the approvers' keys of `AGENT_APPROVER_KEYS`; the modules'
-    `SCRIPTS` play on the model `scripted`.
+    `AGENT_WORKER_SECRETS`; the approvers' keys of `AGENT_APPROVER_KEYS`; the seal key of
+    `CONTINUATION_SEAL_KEY`; the modules' `SCRIPTS` play on the model `scripted`.
 
     Raises:
         ValueError: Two different agents have the same name, the secrets are malformed, or an
@@ -147,6 +148,7 @@ def worker_plugin(loaded: LoadedAgents, environ: Mapping[str, str] = os.environ)
         default_model=default_model,
         secrets=WorkerSecrets.from_env(environ),
         approver_keys=ApproverKeys.from_env(environ),
+        seal_key=seal_key_from_env(environ),
         model_activities=scripted,
     )
 

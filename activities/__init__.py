@@ -17,6 +17,7 @@ from agent_continuations.activities._model_call import (
     provider_error,
 )
 from agent_continuations.activities._recordable import MAX_RESULT_ENV, max_result_bytes
+from agent_continuations.activities._signed_approval import SignedApproval
 from agent_continuations.activities._tool_call import ToolActivities, ToolCallInput, ToolCallOutput
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ModelActivities",
     "ModelCallInput",
     "ModelCallOutput",
+    "SignedApproval",
     "ToolActivities",
     "ToolCallInput",
     "ToolCallOutput",

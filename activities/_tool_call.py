@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from agent_continuations.activities._catalog import catalog_agent
 from agent_continuations.activities._heartbeat import heartbeating
 from agent_continuations.activities._recordable import recordable
+from agent_continuations.activities._signed_approval import SignedApproval, signature_problem
 from agent_continuations.activities._tracing import traced
 from agent_continuations.agent_definitions import (
     AgentCatalog,
@@ -39,6 +40,9 @@ class ToolCallInput(pydantic.BaseModel):
         "",
         description="For a call that needed approval: proof, under the workers' secret, that "
         "the scheduling run approved exactly this call (see `WorkerSecrets.approval_proof`).",
+    )
+    signed_approval: SignedApproval | None = Field(
+        None, description="For a call decided by an approver: their signed decision."
     )
 
 
@@ -96,11 +100,24 @@ class ToolActivities:
 
     def _check_approval(self, tool: Tool, input: ToolCallInput) -> None:
         """Where workers hold secrets, a call that needs approval runs only with proof that the
-        agent run scheduling it approved it: not for any other workflow, run or arguments.
+        agent run scheduling it approved it: not for any other workflow, run or arguments. A
+        call of a tool with approvers also needs one's signed decision (`signature_problem`).
 
         Raises:
-            ApplicationError: Non-retryable: no valid proof.
+            ApplicationError: Non-retryable: no valid proof or signature.
         """
+        problem = signature_problem(
+            self._agents.approver_keys,
+            catalog_agent(self._agents, input.agent),
+            tool,
+            input.signed_approval,
+            activity.info().workflow_id or "",
+            input.arguments,
+        )
+        if problem is not None:
+            raise ApplicationError(
+                f"refused: {problem}", type="ApprovalSignatureInvalid", non_retryable=True
+            )
         secrets = self._agents.secrets
         if not secrets or not tool.requires_approval(input.arguments):
             return

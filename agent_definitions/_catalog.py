@@ -29,6 +29,7 @@ class AgentCatalog:
         secrets: The workers' secrets (see `WorkerSecrets`); none by default.
         approver_keys: The public keys of the approvers the agents' tools name; given (a
             worker's catalog), every approver a tool names must have one.
+        seal_key: The continuation seal key, with which starters seal resume inputs.
 
     Raises:
         ValueError: Two different agents have the same name.
@@ -40,9 +41,11 @@ class AgentCatalog:
         default_model: str | None = None,
         secrets: WorkerSecrets | None = None,
         approver_keys: ApproverKeys | None = None,
+        seal_key: bytes | None = None,
     ) -> None:
         self.default_model = default_model or None
         self.secrets = secrets or WorkerSecrets()
+        self.seal_key = seal_key or None
         # A catalog that runs agents (a worker's) checks that it can verify their approvers.
         self._checks_approvers = approver_keys is not None
         self.approver_keys = approver_keys or ApproverKeys()

@@ -108,6 +108,7 @@ async def resume(args: argparse.Namespace) -> int:
             workflow_id=args.id,
             model=args.model,
             options=await with_search_attributes(client, options, _stderr),
+            key=seal_key_from_env(),
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"a workflow with ID {args.id!r} already exists") from None

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -39,9 +40,9 @@ class SealStatus(StrEnum):
     UNSEALED = "unsealed"
 
 
-def seal_key_from_env() -> bytes | None:
+def seal_key_from_env(environ: Mapping[str, str] = os.environ) -> bytes | None:
     """The seal key from `CONTINUATION_SEAL_KEY`, or None when it is unset or empty."""
-    value = os.environ.get(SEAL_KEY_ENV)
+    value = environ.get(SEAL_KEY_ENV)
     return value.encode("utf-8") if value else None
 
 

@@ -103,7 +103,9 @@ class PostgresStorageDriver(StorageDriver):
             await pool.execute(
                 f"INSERT INTO {self._quoted()} (key, data, size)"
                 " SELECT k, d, octet_length(d) FROM unnest($1::text[], $2::bytea[]) AS t(k, d)"
-                " ORDER BY k ON CONFLICT (key) DO NOTHING",
+                # A row whose data no longer matches its key (corrupted) is written again.
+                " ORDER BY k ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, size ="
+                f" EXCLUDED.size WHERE {self._quoted()}.data IS DISTINCT FROM EXCLUDED.data",
                 ordered,
                 [rows[key] for key in ordered],
             )

@@ -26,6 +26,7 @@ from agent_continuations.shared import AgentRunOutput, RunOptions
 from agent_continuations.testing import SCRIPTED_MODEL, Script, scripted_model_activities
 from agent_continuations.workflows import AgentWorkflow
 from continuation_cases import director_agent
+from intruder_workflow import IntruderWorkflow
 
 RUN_TIMEOUT = timedelta(minutes=2)
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,7 @@ async def running_worker(
     agents: Sequence[Agent] = SHARED_AGENTS,
     secrets: WorkerSecrets = TEST_SECRETS,
     approver_keys: ApproverKeys | None = None,
+    seal_key: bytes | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker with the agent plugin for `task_queue`, running for the duration of the block.
 
@@ -61,6 +63,7 @@ async def running_worker(
         default_model=SCRIPTED_MODEL,
         secrets=secrets,
         approver_keys=approver_keys,
+        seal_key=seal_key,
         model_activities=model_activities
         or scripted_model_activities(examples.SCRIPTS if scripts is None else scripts),
     )
@@ -195,3 +198,19 @@ def worker_process(
     finally:
         worker.terminate()
         worker.wait(WORKER_STOP_SECONDS)
+
+
+async def intrude(client: Client, task_queue: str, input: dict[str, object], **worker: Any) -> str:
+    """What `IntruderWorkflow`, on a queue of its own, gets from `run_tool` on the agents'
+    (their worker runs with `running_worker`'s options `worker`)."""
+    intruders = f"intruders-{uuid.uuid4()}"
+    async with (
+        running_worker(client, task_queue, **worker),
+        Worker(client, task_queue=intruders, workflows=[IntruderWorkflow]),
+    ):
+        return await client.execute_workflow(
+            IntruderWorkflow.run,
+            {"task_queue": task_queue, "input": input},
+            id=f"intruder-{uuid.uuid4()}",
+            task_queue=intruders,
+        )

@@ -21,9 +21,9 @@ from agent_continuations.agent_definitions import (
     tool,
 )
 from agent_continuations.agent_runs import decide_run, export_run, resume_run
-from agent_continuations.shared import ApprovalDecision, DecideInput, RunOptions
+from agent_continuations.shared import ApprovalDecision, DecideInput, RunOptions, call_digest
 from agent_continuations.workflows import AgentWorkflow
-from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+from helpers import intrude, running_worker, start_agent, tool_call, tool_results, wait_for_pending
 from test_import import decided
 
 KEYS: dict[str, Ed25519PrivateKey] = {
@@ -51,9 +51,13 @@ def _public_pem(name: str) -> bytes:
 APPROVER_KEYS = ApproverKeys({name: _public_pem(name) for name in KEYS})
 
 
+OPENED: list[str] = []  # the vaults opened, by every test's in-process worker
+
+
 @tool(approvers=["alice"])
 def open_vault(vault: str) -> str:
     """Open a vault."""
+    OPENED.append(vault)
     return f"{vault} is open"
 
 
@@ -224,3 +228,86 @@ async def test_a_run_naming_an_approver_without_a_key_ends_with_one_line(
         "error",
         "the run names approvers without a key: carol",
     )
+
+
+VAULT_CHIEF = Agent(name="vault_chief", instructions="Delegate.", sub_agents=[AGENTS[0]])
+NESTED_SCRIPTS = {
+    "vault_chief": [
+        {"tool_calls": [tool_call(AGENTS[0].tool_name, prompt="open north")]},
+        {"content": "the keeper is done"},
+    ],
+    **SCRIPTS,
+}
+
+
+async def test_an_approvers_call_in_a_sub_agent_runs_on_the_signature_passed_down(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    async with running_worker(
+        client, task_queue, NESTED_SCRIPTS, agents=[VAULT_CHIEF], approver_keys=APPROVER_KEYS
+    ):
+        handle = await start_agent(client, task_queue, "vault_chief", "open north")
+        [entry] = await wait_for_pending(handle)
+        assert len(entry["path_ids"]) == 2
+        opened = len(OPENED)
+        await decide_run(handle, _signed(handle.id, entry, "alice"))
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert OPENED[opened:] == ["north"]  # the tool ran once, below, on alice's signature
+    assert [d.approver for d in output.decisions] == ["alice"]
+
+
+def _open_vault_input(signed: dict | None) -> dict[str, object]:
+    arguments = {"vault": "north"}
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "open_vault", "arguments": json.dumps(arguments)},
+    }
+    return {
+        "agent": "vault_keeper",
+        "tool": "open_vault",
+        "arguments": arguments,
+        "idempotency_key": "intruder/1/call_1",
+        "signed_approval": signed and {"tool_call": call, **signed},
+    }
+
+
+def _signature(approver: str, root: str) -> str:
+    digest = call_digest({"function": {"name": "open_vault", "arguments": '{"vault": "north"}'}})
+    return sign_decision(_pem(approver), decision_message(root, "call_1", digest, True, None))
+
+
+@pytest.mark.parametrize(
+    ("signed", "problem"),
+    [
+        (None, "runs only with a decision signed by alice"),
+        (
+            {
+                "approver": "mallory",
+                "signature": _signature("mallory", "r"),
+                "root_workflow_id": "r",
+            },
+            "'mallory' is not among the approvers",
+        ),
+        # alice's real signature, from another tree's history: not for this workflow.
+        (
+            {"approver": "alice", "signature": _signature("alice", "r"), "root_workflow_id": "r"},
+            "the signed decision is for the tree of 'r'",
+        ),
+    ],
+    ids=["unsigned", "not-an-approver", "another-tree"],
+)
+async def test_run_tool_checks_the_approvers_signature_itself(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, signed: dict | None, problem: str
+):
+    answer = await intrude(
+        time_skipping_env.client,
+        task_queue,
+        _open_vault_input(signed),
+        scripts=SCRIPTS,
+        agents=AGENTS,
+        approver_keys=APPROVER_KEYS,
+    )
+    assert answer.startswith("refused: ") and problem in answer

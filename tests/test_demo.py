@@ -16,8 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_continuations.cli import amain
 from agent_continuations.cli._demo import run_demo, signal_hints
+from agent_continuations.shared import call_digest
 from agent_continuations.workflows import AgentWorkflow, decision_signal_input
-from agent_continuations.workflows._tree import call_digest
 from helpers import running_worker
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -233,7 +233,10 @@ def test_with_a_key_an_unsealed_file_is_refused_unless_allowed():
 
 
 def test_only_a_sealed_file_brings_its_decisions_record():
-    with_record = {**golden("prototype_hr_approval_required.json"), "decisions": [FORGED]}
+    with_record = {
+        **golden("prototype_hr_approval_required.json"),
+        "decisions": [copy.deepcopy(FORGED)],
+    }
     sealed_file = seal_output(with_record, KEY)
     sealed = import_continuation(sealed_file, CATALOG, key=KEY)
     assert [d.approver for d in sealed.resume.decisions] == ["security-officer"]

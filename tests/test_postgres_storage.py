@@ -121,6 +121,9 @@ async def test_a_tampered_row_is_refused_as_corrupted(
     await db.execute(f"UPDATE \"{table}\" SET data = data || '\\x00'::bytea WHERE key = $1", key)
     with pytest.raises(PayloadReferenceError, match=f"{key} in table {table} is corrupted"):
         await driver.retrieve(RETRIEVE, [claim])
+    # Storing the same payload again (say, a new run) writes the row again.
+    assert await driver.store(STORE, [_payload(b"the real thing")]) == [claim]
+    assert await driver.retrieve(RETRIEVE, [claim]) == [_payload(b"the real thing")]
 
 
 async def test_a_data_converter_keeps_only_a_reference_to_a_large_value(

@@ -11,13 +11,11 @@ import uuid
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from agent_continuations.agent_definitions import WorkerSecrets
 from agent_continuations.shared import ApprovalDecision
 from agent_continuations.workflows import AgentWorkflow
-from helpers import TEST_SECRETS, running_worker, start_agent, wait_for_pending
-from intruder_workflow import IntruderWorkflow
+from helpers import TEST_SECRETS, intrude, running_worker, start_agent, wait_for_pending
 from test_example_agents import PROMPT
 
 KEY = TEST_SECRETS.ids()[0]
@@ -113,21 +111,6 @@ def _authorize(proof_key: str = "", proof: str = "") -> dict[str, object]:
     }
 
 
-async def _intrude(client: Client, task_queue: str, input: dict[str, object]) -> str:
-    """What `IntruderWorkflow`, on a queue of its own, gets from `run_tool` on the agents'."""
-    intruders = f"intruders-{uuid.uuid4()}"
-    async with (
-        running_worker(client, task_queue),
-        Worker(client, task_queue=intruders, workflows=[IntruderWorkflow]),
-    ):
-        return await client.execute_workflow(
-            IntruderWorkflow.run,
-            {"task_queue": task_queue, "input": input},
-            id=f"intruder-{uuid.uuid4()}",
-            task_queue=intruders,
-        )
-
-
 @pytest.mark.parametrize(
     "input",
     [
@@ -150,7 +133,7 @@ async def _intrude(client: Client, task_queue: str, input: dict[str, object]) ->
 async def test_run_tool_refuses_a_call_that_needs_approval_without_proof(
     time_skipping_env: WorkflowEnvironment, task_queue: str, input: dict[str, object]
 ):
-    answer = await _intrude(time_skipping_env.client, task_queue, input)
+    answer = await intrude(time_skipping_env.client, task_queue, input)
     assert answer.startswith("refused: ") and "needs approval: this call carries no proof" in answer
 
 
@@ -158,4 +141,4 @@ async def test_run_tool_still_runs_calls_that_need_no_approval_for_anyone(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
     create = {"agent": "account_agent", "tool": "create_account", "arguments": {"username": "x"}}
-    assert (await _intrude(time_skipping_env.client, task_queue, create)).startswith("ran: ")
+    assert (await intrude(time_skipping_env.client, task_queue, create)).startswith("ran: ")

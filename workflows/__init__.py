@@ -2,6 +2,7 @@
 
 from agent_continuations.workflows._agent_workflow import AgentWorkflow
 from agent_continuations.workflows._decisions import decision_signal_input
+from agent_continuations.workflows._input_seal import sealed_with_key
 from agent_continuations.workflows._search_attributes import (
     AGENT_STATUSES,
     SEARCH_ATTRIBUTE_KEYS,
@@ -21,4 +22,5 @@ __all__ = [
     "AgentWorkflow",
     "ToolCallState",
     "decision_signal_input",
+    "sealed_with_key",
 ]

@@ -33,13 +33,17 @@ from agent_continuations.shared import (
 )
 from agent_continuations.workflows._approvals import Approvals
 from agent_continuations.workflows._continue_as_new import ContinueAsNew
+from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._level import Level, fitting
 from agent_continuations.workflows._reports import ParentReports
 from agent_continuations.workflows._start import (
+    UNSEALED_INPUT_MEMO,
+    check_seal,
     find_agent,
     no_model_problem,
     parse_input,
     start_state,
+    unsealed_records_note,
 )
 from agent_continuations.workflows._state import (
     AgentState,
@@ -78,12 +82,17 @@ class AgentWorkflow:
     def __init__(self, input: AgentWorkflowInput | Any) -> None:
         parsed, carried, self._input_problem = parse_input(input)
         agents = catalog_for(workflow.info().task_queue)  # the worker's, from `AgentPlugin`
+        seals = InputSeals(agents.secrets, agents.seal_key)
+        checked = check_seal(parsed, carried, seals)
+        parsed, carried = checked.input, checked.carried
+        self._input_problem = self._input_problem or checked.problem
+        self._dropped_records = checked.dropped_records
         agent: Agent | None = None
         if self._input_problem is None:
             agent, self._input_problem = find_agent(agents, parsed.agent)
         keys = TreeKeys(agents.secrets, tree_key(agents.secrets, parsed), parsed.tree_token)
         state = carried or start_state(parsed, agent, agents.default_model, workflow.now())
-        self._level = level = Level(parsed, agent, state, keys)
+        self._level = level = Level(parsed, agent, state, keys, seals)
         self._status = status = LevelStatus(level)
         self._continue_as_new = continue_as_new = ContinueAsNew(level)
         self._approvals = approvals = Approvals(level, status, agents.approver_keys)
@@ -109,6 +118,10 @@ class AgentWorkflow:
         if not level.state.model:
             error = no_model_problem(agent.name)
             return self._status.ended(level.output("error", error=error))
+        if self._dropped_records:
+            note = unsealed_records_note(self._dropped_records)
+            workflow.logger.warning(note)
+            workflow.upsert_memo({UNSEALED_INPUT_MEMO: note})
         self._status.update_search_attributes()
         reports = reporter = None
         if input.sub_agent_call_id:

@@ -7,6 +7,7 @@ from typing import Any
 import pydantic
 from temporalio import workflow
 
+from agent_continuations.activities import SignedApproval
 from agent_continuations.agent_definitions import ApproverKeys
 from agent_continuations.shared import (
     ApprovalDecision,
@@ -93,6 +94,7 @@ class Approvals:
             call = self._level.find_call(entry.call_id)
             assert call is not None
             self.record(call, approved, decision.reason, decision.approver, checked.arguments)
+            call.signature = decision.signature
         else:
             await self._pass_down(decision, checked)
         verb = "approved" if approved else "rejected"
@@ -141,6 +143,7 @@ class Approvals:
             approver=decision.approver,
             arguments=checked.arguments,
             digest=checked.entry.digest,
+            signature=decision.signature,
         )
         message = ForwardedDecision(decision=forwarded)
         await signal_quietly(handle, "apply_decision", message, level.keys)
@@ -169,3 +172,18 @@ class Approvals:
         self._level.state.decisions.append(record)
         self._status.mark_changed()
         return record
+
+
+def signed_approval(call: ToolCallState) -> SignedApproval | None:
+    """The approver's signed decision on `call`, for `run_tool` to check; None if unsigned."""
+    decision = call.decision
+    if call.signature is None or decision is None or decision.approver is None:
+        return None
+    info = workflow.info()
+    return SignedApproval(
+        approver=decision.approver,
+        signature=call.signature,
+        root_workflow_id=info.root.workflow_id if info.root else info.workflow_id,
+        tool_call=call.tool_call,
+        edited_arguments=decision.edited_arguments,
+    )

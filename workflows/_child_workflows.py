@@ -11,6 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 from agent_continuations.shared import AgentRunOutput, AgentWorkflowInput
+from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._state import ToolCallState
 from agent_continuations.workflows._tree_keys import TreeKeys
 
@@ -18,7 +19,11 @@ CHILD_ID_ATTEMPTS = 3
 
 
 async def execute_child(
-    child_input: AgentWorkflowInput, call: ToolCallState, summary: str, keys: TreeKeys
+    child_input: AgentWorkflowInput,
+    call: ToolCallState,
+    summary: str,
+    keys: TreeKeys,
+    seals: InputSeals,
 ) -> AgentRunOutput | None:
     """Run a sub-agent as a child workflow whose ID nobody can take before it starts.
 
@@ -40,7 +45,7 @@ async def execute_child(
         try:
             handle = await workflow.start_child_workflow(
                 workflow.info().workflow_type,  # a sub-agent runs on this same workflow type
-                child_input,
+                seals.seal(child_input, call.child_workflow_id),
                 id=call.child_workflow_id,
                 static_summary=f"{summary} ({call.id})",
                 result_type=AgentRunOutput,

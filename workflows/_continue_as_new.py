@@ -45,7 +45,7 @@ class ContinueAsNew:
     def _carried_over(self) -> AgentWorkflowInput:
         """This run's input for the next run in the chain: the same level, from its state."""
         level = self._level
-        return level.input.model_copy(
+        carried = level.input.model_copy(
             update={
                 "prompt": None,
                 "resume": None,
@@ -53,3 +53,4 @@ class ContinueAsNew:
                 **level.keys.for_child(),  # the sub-agents that run on know this tree's token
             }
         )
+        return level.seals.seal(carried, workflow.info().workflow_id)

@@ -12,6 +12,7 @@ from agent_continuations.shared import (
     payload_problem,
 )
 from agent_continuations.workflows._continuation import build_continuation
+from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._state import AgentState, ToolCallState
 from agent_continuations.workflows._tree import LevelTree, WaitingEntry
 from agent_continuations.workflows._tree_keys import TreeKeys
@@ -26,15 +27,22 @@ class Level:
         agent: The level's agent; None when the input names none (the run then ends).
         state: The level's state, fresh or carried over continue-as-new.
         keys: The tree's token and what else derives from its key.
+        seals: What the inputs of this level's continued and sub-agents' runs are sealed with.
     """
 
     def __init__(
-        self, input: AgentWorkflowInput, agent: Agent | None, state: AgentState, keys: TreeKeys
+        self,
+        input: AgentWorkflowInput,
+        agent: Agent | None,
+        state: AgentState,
+        keys: TreeKeys,
+        seals: InputSeals,
     ) -> None:
         self.input = input
         self.agent = agent
         self.state = state
         self.keys = keys
+        self.seals = seals
         # The level exits with its continuation once nothing else runs (its tree parks).
         self.parking = False
         # Why the current turn stops: its open calls are answered as skipped.

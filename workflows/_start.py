@@ -4,10 +4,12 @@ imported resume point."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pydantic
+from temporalio import workflow
 
 from agent_continuations.agent_definitions import Agent, AgentCatalog, UnknownAgentError
 from agent_continuations.shared import (
@@ -18,6 +20,7 @@ from agent_continuations.shared import (
     validation_problems,
 )
 from agent_continuations.workflows._calls import call_kind
+from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._state import AgentState, ToolCallState
 
 
@@ -37,6 +40,66 @@ def parse_input(
     except pydantic.ValidationError as error:
         problem = f"invalid workflow input: {validation_problems(error)}"
         return AgentWorkflowInput(agent=""), None, problem
+
+
+# The memo entry of a run that dropped the decision records of its unsealed resume input.
+UNSEALED_INPUT_MEMO = "unsealed_input"
+
+
+@dataclass(frozen=True)
+class CheckedInput:
+    """A run's input as far as its seal vouches for it (see `check_seal`).
+
+    Attributes:
+        input: The input, without the decision records of an unsealed resume point.
+        carried: The state carried over, if sealed.
+        problem: Why the run cannot start: the carried state is not sealed.
+        dropped_records: How many decision records of an unsealed resume point were dropped.
+    """
+
+    input: AgentWorkflowInput
+    carried: AgentState | None
+    problem: str | None = None
+    dropped_records: int = 0
+
+
+def check_seal(
+    input: AgentWorkflowInput, carried: AgentState | None, seals: InputSeals
+) -> CheckedInput:
+    """What of the state an input carries counts: all of it when the input is sealed for this
+    workflow, or the worker checks no seals; else a carried state is refused, and a resume
+    point's decision records are dropped (its calls' verdicts count, as a signal's would)."""
+    carries = input.carried_state is not None or input.resume is not None
+    if not carries or not seals.checks() or seals.vouched(input, workflow.info().workflow_id):
+        return CheckedInput(input, carried)
+    if input.carried_state is not None:
+        problem = (
+            "the carried-over state is not sealed by this tree's workers: a run continues only "
+            "from the state its own tree hands on"
+        )
+        return CheckedInput(input.model_copy(update={"carried_state": None}), None, problem)
+    assert input.resume is not None
+    resume, dropped = _without_records(input.resume)
+    return CheckedInput(input.model_copy(update={"resume": resume}), None, None, dropped)
+
+
+def unsealed_records_note(dropped: int) -> str:
+    """What a run notes when it dropped the decision records of an unsealed resume input."""
+    return (
+        f"dropped {dropped} earlier decision record(s) of the resume input: it is not sealed "
+        "(a starter seals it when it has CONTINUATION_SEAL_KEY, as the workers do)"
+    )
+
+
+def _without_records(resume: ResumePoint) -> tuple[ResumePoint, int]:
+    dropped = len(resume.decisions)
+    calls = []
+    for call in resume.calls:
+        if call.sub_agent is not None:
+            nested, count = _without_records(call.sub_agent)
+            call, dropped = call.model_copy(update={"sub_agent": nested}), dropped + count
+        calls.append(call)
+    return resume.model_copy(update={"decisions": [], "calls": calls}), dropped
 
 
 def find_agent(agents: AgentCatalog, name: str) -> tuple[Agent | None, str | None]:

@@ -56,6 +56,9 @@ class ToolCallState(BaseModel):
     child_output: AgentRunOutput | None = Field(
         None, description="The sub-agent's output, as it reported it when it ended."
     )
+    signature: str | None = Field(
+        None, description="The approver's signature of its decision, which `run_tool` checks."
+    )
 
     @property
     def id(self) -> str:

@@ -63,7 +63,7 @@ class SubAgents:
                 output: AgentRunOutput | None = await reported_output(call)
             else:
                 summary = f"{name} for {agent.name}"
-                output = await execute_child(child_input, call, summary, level.keys)
+                output = await execute_child(child_input, call, summary, level.keys, level.seals)
         except ChildWorkflowError as error:  # e.g. terminated by someone
             if level.stop_reason is not None:
                 raise  # cancelled by this level: answered as skipped

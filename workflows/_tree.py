@@ -8,24 +8,13 @@ The JSON is the format's level (`messages`, `resume_request`, `processed`, see
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from agent_continuations.continuations import ProcessedEntry, find_waiting_call
 from agent_continuations.continuations import flatten_approval_info as _flatten
-from agent_continuations.shared import DecisionRecord, JsonDict, TokenUsage
-
-DIGEST_LENGTH = 16
-
-
-def call_digest(tool_call: JsonDict) -> str:
-    """A short digest of a call's tool name and arguments: what a person approves."""
-    function = tool_call.get("function") or {}
-    text = json.dumps([function.get("name"), function.get("arguments")], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST_LENGTH]
+from agent_continuations.shared import DecisionRecord, JsonDict, TokenUsage, call_digest
 
 
 class WaitingEntry(BaseModel):

@@ -16,7 +16,7 @@ from agent_continuations.workflows._activity_options import (
     TOOL_CALL_DEFAULTS,
     effective_options,
 )
-from agent_continuations.workflows._approvals import Approvals
+from agent_continuations.workflows._approvals import Approvals, signed_approval
 from agent_continuations.workflows._calls import (
     cause_message,
     edited_note,
@@ -190,6 +190,7 @@ class TurnCalls:
                     idempotency_key=key,
                     approval_key=proof_key,
                     approval_proof=proof,
+                    signed_approval=signed_approval(call) if approved else None,
                 ),
                 start_to_close_timeout=options.start_to_close_timeout,
                 heartbeat_timeout=options.heartbeat_timeout,
