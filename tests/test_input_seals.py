@@ -10,12 +10,13 @@ import uuid
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from agent_continuations.agent_definitions import Agent, tool
 from agent_continuations.agent_runs import start_imported
 from agent_continuations.continuations import import_continuation, seal_output
-from agent_continuations.shared import AgentWorkflowInput
+from agent_continuations.shared import AgentWorkflowInput, RunOptions
 from agent_continuations.workflows import AgentWorkflow
 from agent_continuations.workflows._start import UNSEALED_INPUT_MEMO
-from helpers import running_worker, start_agent, wait_for_pending
+from helpers import running_worker, start_agent, tool_call, wait_for_pending
 from test_example_agents import PROMPT
 from test_import import CATALOG, FORGED, SCRIPTS, decided, golden
 
@@ -38,6 +39,40 @@ async def test_a_carried_state_the_tree_did_not_seal_is_refused(
         )
         output = await forged.result()
         await waiting.terminate("test over")
+    assert output.end_reason == "error"
+    assert output.error is not None and "carried-over state is not sealed" in output.error
+
+
+@tool
+def step(n: int) -> str:
+    """Record a step."""
+    return f"step {n} done"
+
+
+def _steps(messages: list[dict]) -> dict:
+    done = sum(1 for m in messages if m["role"] == "tool")
+    return {"tool_calls": [tool_call("step", n=done + 1)]} if done < 40 else {"content": "done"}
+
+
+async def test_a_sealed_carried_state_does_not_start_its_workflow_id_again(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    client = time_skipping_env.client
+    agents = [Agent(name="stepper", instructions="Step.", tools=[step])]
+    async with running_worker(client, task_queue, {"stepper": _steps}, agents=agents):
+        handle = await start_agent(
+            client, task_queue, "stepper", "go", options=RunOptions(history_event_limit=101)
+        )
+        assert (await handle.result()).result == "done"
+        history = await client.get_workflow_handle(handle.id).fetch_history()  # the last run
+        started = history.events[0].workflow_execution_started_event_attributes
+        [carried] = await client.data_converter.decode(started.input.payloads, [AgentWorkflowInput])
+        assert carried.carried_state is not None and carried.input_seal
+        # The chain has ended; its last input, read in history, starts the same ID anew.
+        again = await client.start_workflow(
+            AgentWorkflow.run, carried, id=handle.id, task_queue=task_queue
+        )
+        output = await again.result()
     assert output.end_reason == "error"
     assert output.error is not None and "carried-over state is not sealed" in output.error
 

@@ -6,6 +6,7 @@ from temporalio import workflow
 
 from agent_continuations.shared import AgentWorkflowInput
 from agent_continuations.workflows._level import Level
+from agent_continuations.workflows._start import input_receiver
 from agent_continuations.workflows._state import ANSWERED_STATUSES
 
 
@@ -53,4 +54,4 @@ class ContinueAsNew:
                 **level.keys.for_child(),  # the sub-agents that run on know this tree's token
             }
         )
-        return level.seals.seal(carried, workflow.info().workflow_id)
+        return level.seals.seal(carried, input_receiver(carried))

@@ -70,7 +70,7 @@ def check_seal(
     workflow, or the worker checks no seals; else a carried state is refused, and a resume
     point's decision records are dropped (its calls' verdicts count, as a signal's would)."""
     carries = input.carried_state is not None or input.resume is not None
-    if not carries or not seals.checks() or seals.vouched(input, workflow.info().workflow_id):
+    if not carries or not seals.checks() or seals.vouched(input, input_receiver(input)):
         return CheckedInput(input, carried)
     if input.carried_state is not None:
         problem = (
@@ -81,6 +81,15 @@ def check_seal(
     assert input.resume is not None
     resume, dropped = _without_records(input.resume)
     return CheckedInput(input.model_copy(update={"resume": resume}), None, None, dropped)
+
+
+def input_receiver(input: AgentWorkflowInput) -> str:
+    """Whom a sealed input is for: this workflow, and for a carried state this chain of runs
+    (so a state from an earlier chain, read in its history, cannot start the ID again)."""
+    info = workflow.info()
+    if input.carried_state is None:
+        return info.workflow_id
+    return f"{info.workflow_id}@{info.first_execution_run_id}"
 
 
 def unsealed_records_note(dropped: int) -> str:
