@@ -19,6 +19,7 @@ from agent_continuations.continuations import (
     run_output_to_json,
     seal_output,
 )
+from agent_continuations.run_page import run_details, run_summary
 from agent_continuations.shared import (
     AgentRunOutput,
     AgentWorkflowInput,
@@ -99,6 +100,7 @@ async def start_run(
     options: RunOptions | None = None,
     execution_timeout: timedelta | None = None,
     warn: Callable[[str], None] = _ignore,
+    agents: AgentCatalog | None = None,
 ) -> WorkflowHandle[Any, AgentRunOutput]:
     """Start `agent` on `prompt`. The run keeps the agent search attributes current where the
     namespace has them; where it lacks them, `warn` is told how to add them.
@@ -113,17 +115,21 @@ async def start_run(
         options: Run options (timeouts, `exit_on_suspend`, model settings, ...).
         execution_timeout: End the run (as timed out) after this long.
         warn: Told, in one line, what the namespace lacks.
+        agents: The agents, if this client has them: the run's page then shows its tree.
 
     Raises:
         WorkflowAlreadyStartedError: A workflow with that ID exists.
     """
     options = await with_search_attributes(client, options or RunOptions(), warn)
+    workflow_id = workflow_id or f"{agent}-{uuid.uuid4().hex[:8]}"
     return await client.start_workflow(
         AgentWorkflow.run,
         AgentWorkflowInput(agent=agent, prompt=prompt, model=model, options=options),
-        id=workflow_id or f"{agent}-{uuid.uuid4().hex[:8]}",
+        id=workflow_id,
         task_queue=task_queue,
         execution_timeout=execution_timeout,
+        static_summary=run_summary(agent, prompt),
+        static_details=run_details(workflow_id, agent, agents),
     )
 
 
@@ -199,6 +205,7 @@ async def start_imported(
     model: str | None = None,
     options: RunOptions | None = None,
     key: bytes | None = None,
+    agents: AgentCatalog | None = None,
 ) -> WorkflowHandle[Any, AgentRunOutput]:
     """Start a run from a checked continuation, its origin kept in the memo `IMPORT_MEMO`.
 
@@ -211,6 +218,7 @@ async def start_imported(
         options: Run options, such as `exit_on_suspend`.
         key: The seal key: the input is sealed with it, so that workers holding the key or
             secrets take in the decision records the continuation carries.
+        agents: The agents, if this client has them: the run's page then shows its tree.
     """
     workflow_id = workflow_id or f"{imported.agent}-resumed-{uuid.uuid4().hex[:12]}"
     input = AgentWorkflowInput(
@@ -224,6 +232,8 @@ async def start_imported(
         sealed_with_key(input, workflow_id, key) if key else input,
         id=workflow_id,
         task_queue=task_queue,
+        static_summary=run_summary(imported.agent, None),
+        static_details=run_details(workflow_id, imported.agent, agents),
         memo={IMPORT_MEMO: imported.import_record()},
     )
 
@@ -279,4 +289,5 @@ async def resume_run(
         model=model,
         options=options,
         key=key,
+        agents=agents,
     )

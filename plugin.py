@@ -55,6 +55,7 @@ PASSTHROUGH_MODULES = {
     f"{PACKAGE}.workflows._policy_check": "pure functions over suspension policies",
     f"{PACKAGE}.workflows._search_attributes": "search attribute keys and pure functions",
     f"{PACKAGE}.workflows._input_seal": "pure HMAC functions over a run's input",
+    f"{PACKAGE}.workflows._descriptions": "constant strings: the handlers' descriptions",
 }
 
 

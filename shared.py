@@ -8,7 +8,15 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 JsonDict = dict[str, Any]
 EndReason = Literal["completed", "rejected_tool_calls", "error", "approval_required", "suspended"]
@@ -123,7 +131,25 @@ class TokenUsage(BaseModel):
         )
 
 
-class RunOptions(BaseModel):
+class WithoutDefaults(BaseModel):
+    """A model whose JSON leaves out the fields left at their defaults: a workflow input that a
+    person reads in the Web UI shows what was given, not every option."""
+
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        fields = type(self).model_fields
+        return {
+            key: value
+            for key, value in data.items()
+            if key not in fields
+            or getattr(self, key) != fields[key].get_default(call_default_factory=True)
+        }
+
+
+class RunOptions(WithoutDefaults):
     """Options of a run, shared by every level of its agent tree."""
 
     exit_on_suspend: bool = Field(
@@ -234,7 +260,7 @@ class ResumePoint(BaseModel):
     decisions: list[DecisionRecord] = Field(default_factory=list)
 
 
-class AgentWorkflowInput(BaseModel):
+class AgentWorkflowInput(WithoutDefaults):
     """Input of `AgentWorkflow`: which agent to run, on what, and with which model."""
 
     agent: str

@@ -121,6 +121,7 @@ async def start(args: argparse.Namespace) -> int:
         workflow_id=args.id,
         model=args.model,
         options=options,
+        agents=args.catalog,
     )
     print(run.id)
     if args.wait:

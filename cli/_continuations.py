@@ -109,6 +109,7 @@ async def resume(args: argparse.Namespace) -> int:
             model=args.model,
             options=await with_search_attributes(client, options, _stderr),
             key=seal_key_from_env(),
+            agents=args.catalog,
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"a workflow with ID {args.id!r} already exists") from None

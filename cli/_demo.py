@@ -12,7 +12,11 @@ from urllib.parse import quote
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from agent_continuations.agent_definitions import DEFAULT_AGENT_MODULES, load_agent_modules
+from agent_continuations.agent_definitions import (
+    DEFAULT_AGENT_MODULES,
+    AgentCatalog,
+    load_agent_modules,
+)
 from agent_continuations.cli._commands import ask, default_approver, start_and_find
 from agent_continuations.cli._dev_server import demo_server, ui_url
 from agent_continuations.cli._format import approve_command, format_output, format_pending
@@ -59,7 +63,12 @@ async def _verdict(decision: str | None) -> bool:
 
 
 async def run_demo(
-    client: Client, task_queue: str, target: str, decision: str | None, keep: bool = False
+    client: Client,
+    task_queue: str,
+    target: str,
+    decision: str | None,
+    keep: bool = False,
+    agents: AgentCatalog | None = None,
 ) -> AgentRunOutput:
     """Run `hr_agent` on the onboarding prompt, show each pause, decide it, show the result.
 
@@ -70,8 +79,9 @@ async def run_demo(
         decision: `approve` or `reject` to decide without asking; None to ask on a terminal
             (approving when there is none).
         keep: Do not decide: wait for a person to decide from the Web UI or a shell.
+        agents: The agents, for the run's page in the Web UI to show their tree.
     """
-    run = await start_and_find(client, AGENT, PROMPT, task_queue)
+    run = await start_and_find(client, AGENT, PROMPT, task_queue, agents=agents)
     print(f"Started {AGENT} as workflow {run.id} on task queue {task_queue}.")
     print(f"Prompt: {PROMPT}")
     print("Waiting for the agents to reach a call that needs approval...")
@@ -117,7 +127,9 @@ async def demo(args: argparse.Namespace) -> int:
         )
         client = await connect_client(args.address, args.namespace, plugin)
         async with Worker(client, task_queue=args.task_queue):
-            await run_demo(client, args.task_queue, target, args.decision, args.keep_server)
+            await run_demo(
+                client, args.task_queue, target, args.decision, args.keep_server, plugin.agents
+            )
             if args.keep_server:
                 print(f"\nThe worker keeps polling task queue {args.task_queue}: Ctrl-C stops it.")
                 await asyncio.Event().wait()

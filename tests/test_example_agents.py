@@ -25,10 +25,10 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         *lines, tokens = metadata.current_details.splitlines()
         assert lines == [
-            "Waiting for 1 decision(s):",
-            '- account_agent_tool > authorize_account with {"username": "stzhang", '
-            '"security_level": 2}: send signal `approve` or `reject` with '
-            f'`{{"tool_call_id": "{leaf_id}", "digest": "{digest}"}}`',
+            "**Waiting for 1 decision(s).** Send each with More Actions → Send a Signal.",
+            "- **authorize_account** (account_agent_tool > authorize_account) with "
+            '`{"username": "stzhang", "security_level": 2}`: send signal `approve` or `reject` '
+            f'with `{{"tool_call_id": "{leaf_id}", "digest": "{digest}"}}`',
         ]
         assert tokens.startswith("Tokens: ")  # the tree's so far
         await handle.signal(

@@ -31,6 +31,7 @@ async def test_a_carried_state_the_tree_did_not_seal_is_refused(
         waiting = await start_agent(client, task_queue, "hr_agent", PROMPT)
         await wait_for_pending(waiting)
         state = await waiting.query(AgentWorkflow.get_state)
+        await waiting.terminate("test over")  # before time skips to its approval timeout
         forged = await client.start_workflow(
             AgentWorkflow.run,
             AgentWorkflowInput(agent="hr_agent", carried_state=state.model_dump(mode="json")),
@@ -38,7 +39,6 @@ async def test_a_carried_state_the_tree_did_not_seal_is_refused(
             task_queue=task_queue,
         )
         output = await forged.result()
-        await waiting.terminate("test over")
     assert output.end_reason == "error"
     assert output.error is not None and "carried-over state is not sealed" in output.error
 

@@ -19,10 +19,12 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from agent_continuations.agent_definitions import AgentCatalog
+from agent_continuations.agent_runs import start_run
 from agent_continuations.plugin import agent_data_converter
 from agent_continuations.shared import RunOptions
 from agent_continuations.workflows import SEARCH_ATTRIBUTE_KEYS, decision_signal_input
-from helpers import running_worker, start_agent, wait_for_pending
+from helpers import SHARED_AGENTS, running_worker, wait_for_pending
 from test_example_agents import PROMPT
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -90,8 +92,13 @@ async def test_approve_from_the_web_ui(chromium, ui_env, task_queue):
     ARTIFACTS.mkdir(exist_ok=True)
     client = env.client
     async with running_worker(client, task_queue), async_playwright() as playwright:
-        handle = await start_agent(
-            client, task_queue, "hr_agent", PROMPT, options=RunOptions(search_attributes=True)
+        handle = await start_run(  # as the starter does: the run's page shows the agent tree
+            client,
+            "hr_agent",
+            PROMPT,
+            task_queue=task_queue,
+            options=RunOptions(search_attributes=True),
+            agents=AgentCatalog(SHARED_AGENTS),
         )
         [entry] = await wait_for_pending(handle)
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -104,11 +111,17 @@ async def test_approve_from_the_web_ui(chromium, ui_env, task_queue):
             await expect(link).to_be_visible()
             await page.screenshot(path=ARTIFACTS / "web-ui-1-awaiting-approval.png")
             await link.click()
+            # The timeline names each model call's agent, turn and model, and each tool call.
+            await expect(page.get_by_text("hr_agent turn 1: scripted")).to_be_visible()
+            await expect(page.get_by_text("hr_agent: send_email_tool (call_")).to_be_visible()
 
             await page.get_by_test_id("user-metadata-tab").filter(visible=True).click()
-            await expect(page.get_by_text("Current Details")).to_be_visible()
-            # The UI renders the details' Markdown in a sandboxed frame.
-            details = page.frame_locator("iframe").first.locator("body")
+            # The UI renders summary, details and current details, Markdown, in sandboxed frames.
+            frames = page.frame_locator("iframe")
+            await expect(frames.nth(0).locator("body")).to_contain_text(f"hr_agent: {PROMPT[:40]}")
+            await expect(frames.nth(1).locator("body")).to_contain_text("How to decide.")
+            await expect(frames.nth(1).locator("body")).to_contain_text("account_agent, sub-agent")
+            details = frames.nth(2).locator("body")
             await expect(details).to_contain_text("Waiting for 1 decision(s)")
             await page.screenshot(path=ARTIFACTS / "web-ui-2-current-details.png")
             shown = " ".join((await details.inner_text()).split())
@@ -125,10 +138,16 @@ async def test_approve_from_the_web_ui(chromium, ui_env, task_queue):
             await page.get_by_test_id("signal-button").filter(visible=True).click()
             modal = page.get_by_test_id("signal-confirmation-modal").filter(visible=True)
             await modal.get_by_test_id("signal-select-button").click()
-            await modal.get_by_role("option", name="approve", exact=True).click()
+            # Each signal says what it does; the internal ones, that they are internal.
+            approve = modal.get_by_role("option").filter(has_text="Approve a waiting tool call")
+            await expect(approve).to_contain_text("approve")
+            internal = modal.get_by_role("option").filter(has_text="apply_decision")
+            await expect(internal).to_contain_text("Internal: sent within the run's agent tree")
+            await page.screenshot(path=ARTIFACTS / "web-ui-3-signals.png")
+            await approve.click()
             await modal.get_by_role("textbox", name="Data").click()
             await page.keyboard.insert_text(json.dumps(signal_input))
-            await page.screenshot(path=ARTIFACTS / "web-ui-3-send-signal.png")
+            await page.screenshot(path=ARTIFACTS / "web-ui-4-send-signal.png")
             await modal.get_by_test_id("confirm-modal-button").click()
 
             output = await handle.result()
@@ -138,7 +157,7 @@ async def test_approve_from_the_web_ui(chromium, ui_env, task_queue):
             await page.reload()
             status = page.get_by_test_id("execution-status").filter(visible=True).first
             await expect(status).to_contain_text("Completed", ignore_case=True)
-            await page.screenshot(path=ARTIFACTS / "web-ui-4-completed.png")
+            await page.screenshot(path=ARTIFACTS / "web-ui-5-completed.png")
         except Exception:
             await page.screenshot(path=ARTIFACTS / "web-ui-failure.png", full_page=True)
             raise

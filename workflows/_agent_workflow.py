@@ -33,6 +33,20 @@ from agent_continuations.shared import (
 )
 from agent_continuations.workflows._approvals import Approvals
 from agent_continuations.workflows._continue_as_new import ContinueAsNew
+from agent_continuations.workflows._descriptions import (
+    APPROVE,
+    DECIDE,
+    GET_CONTINUATION,
+    GET_CONVERSATION,
+    GET_STATE,
+    GET_SUMMARY,
+    INTERNAL,
+    MOVE_OUT,
+    PENDING_APPROVALS,
+    REJECT,
+    RESUME,
+    UNKNOWN_SIGNAL,
+)
 from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._level import Level, fitting
 from agent_continuations.workflows._reports import ParentReports
@@ -155,19 +169,19 @@ class AgentWorkflow:
         )
 
     # Every signal input may be None: the SDK decodes a JSON null as None whatever the type.
-    @workflow.signal(name="approve")
+    @workflow.signal(name="approve", description=APPROVE)
     async def approve(self, decision: ApprovalDecision | None = None) -> None:
         """Approve a waiting call: an `ApprovalDecision`, optionally with edited `arguments`."""
         await self._approvals.apply_quietly(decision, True, "approve")
 
-    @workflow.signal(name="reject")
+    @workflow.signal(name="reject", description=REJECT)
     async def reject(self, decision: ApprovalDecision | None = None) -> None:
         """Reject a waiting call: an `ApprovalDecision`."""
         await self._approvals.apply_quietly(decision, False, "reject")
 
     # `Any`, not `DecideInput`: the SDK refuses an input it cannot decode with only "Failed
     # decoding arguments"; parsed here, the refusal names the problem (tests/test_bad_input.py).
-    @workflow.update(name="decide")
+    @workflow.update(name="decide", description=DECIDE)
     async def decide(self, input: Any) -> str:
         """Approve or reject a waiting call (a `DecideInput`) and say what was decided."""
         try:
@@ -182,7 +196,7 @@ class AgentWorkflow:
         decision = Approvals.parse(input)
         self._approvals.check(decision, decision.approved)
 
-    @workflow.update(name="move_out")
+    @workflow.update(name="move_out", description=MOVE_OUT)
     def move_out(self) -> JsonDict:
         """End the run and return its continuation (as `get_continuation` gives it), in one
         step: the run goes on only where that continuation is resumed."""
@@ -195,7 +209,7 @@ class AgentWorkflow:
         if self._moved_out is not None:
             raise LookupError("the run has moved out already")
 
-    @workflow.signal(name="resume")
+    @workflow.signal(name="resume", description=RESUME)
     async def resume(self, request: ResumeSignalInput | None = None) -> None:
         """Resume suspended levels: a `ResumeSignalInput` (every suspended level by default)."""
         try:
@@ -205,7 +219,7 @@ class AgentWorkflow:
             return
         await self._suspension.resume(request or ResumeSignalInput())
 
-    @workflow.signal(name="apply_decision")
+    @workflow.signal(name="apply_decision", description=INTERNAL)
     async def apply_decision(self, message: ForwardedDecision | None = None) -> None:
         """Internal: a decision the parent passes down."""
         if message is not None and from_tree(message, self._level.keys, "apply_decision"):
@@ -214,59 +228,59 @@ class AgentWorkflow:
                 decision, decision.approved, "apply_decision", from_person=False
             )
 
-    @workflow.signal(name="apply_resume")
+    @workflow.signal(name="apply_resume", description=INTERNAL)
     async def apply_resume(self, message: ForwardedResume | None = None) -> None:
         """Internal: a `resume` the parent passes down."""
         if message is not None and from_tree(message, self._level.keys, "apply_resume"):
             await self._suspension.resume(message.request)
 
-    @workflow.signal(name="park")
+    @workflow.signal(name="park", description=INTERNAL)
     def park(self, request: ParkRequest | None = None) -> None:
         """Internal: sent by a parent that exits suspended."""
         if request is not None and from_tree(request, self._level.keys, "park"):
             self._sub_agents.park()
 
-    @workflow.signal(name="report_sub_agent_state")
+    @workflow.signal(name="report_sub_agent_state", description=INTERNAL)
     def report_sub_agent_state(self, report: SubAgentReport | None = None) -> None:
         """Internal: sent by a sub-agent whenever what it waits for changes."""
         if report is not None and from_tree(report, self._level.keys, "report_sub_agent_state"):
             self._sub_agents.take_state_report(report)
 
-    @workflow.signal(name="report_sub_agent_result")
+    @workflow.signal(name="report_sub_agent_result", description=INTERNAL)
     def report_sub_agent_result(self, report: SubAgentResult | None = None) -> None:
         """Internal: sent by a sub-agent as it ends."""
         if report is not None and from_tree(report, self._level.keys, "report_sub_agent_result"):
             self._sub_agents.take_result(report)
 
-    @workflow.signal(dynamic=True)
+    @workflow.signal(dynamic=True, description=UNKNOWN_SIGNAL)
     def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
         """Log and ignore signals this workflow does not know."""
         workflow.logger.warning("ignored unknown signal %r", name)
 
-    @workflow.query(name="pending_approvals")
+    @workflow.query(name="pending_approvals", description=PENDING_APPROVALS)
     def pending_approvals(self) -> list[JsonDict]:
         """Every tool call in the agent tree waiting for a decision, as `approval_info` entries
         with the `digest` a decision may carry."""
         return [{**entry.model_dump(), "digest": entry.digest} for entry in self._level.pending()]
 
-    @workflow.query(name="get_continuation")
+    @workflow.query(name="get_continuation", description=GET_CONTINUATION)
     def get_continuation(self) -> JsonDict:
         """The run's continuation as the format's `approval_required` or `suspended` output."""
         return to_output(self._level.continuation().to_json())
 
-    @workflow.query(name=CONVERSATION_QUERY)
+    @workflow.query(name=CONVERSATION_QUERY, description=GET_CONVERSATION)
     def get_conversation(self, page: ConversationPageInput) -> ConversationPage:
         """A page of this level's messages: how `call_model` reads the conversation it is
         passed by reference."""
         return conversation_page(self._level.state.messages, page)
 
-    @workflow.query(name="get_summary")
+    @workflow.query(name="get_summary", description=GET_SUMMARY)
     def get_summary(self) -> AgentState:
         """This level's state without its messages (`get_conversation` pages through them):
         small however long the conversation, for `starter.py watch` to poll."""
         return self._level.state.model_copy(update={"messages": []})
 
-    @workflow.query(name="get_state")
+    @workflow.query(name="get_state", description=GET_STATE)
     def get_state(self) -> AgentState:
         """This agent level's state: messages, the current turn's calls and decisions taken."""
         return self._level.state

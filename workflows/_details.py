@@ -9,6 +9,7 @@ from agent_continuations.shared import TokenUsage
 from agent_continuations.workflows._tree import LevelTree, WaitingEntry
 
 RESUME_HINT = "send signal `resume` with `{}`"
+HOW_TO_SEND = "Send each with More Actions → Send a Signal."
 
 
 def _code(text: str) -> str:
@@ -39,11 +40,11 @@ def describe_waiting(continuation: LevelTree, pending: list[WaitingEntry]) -> st
     suspended_by = continuation.suspend_list
     if suspended_by:
         return f"Suspended by {', '.join(suspended_by)}: {RESUME_HINT} to go on.\n{tokens}"
-    lines = [f"Waiting for {len(pending)} decision(s):"] if pending else []
+    lines = [f"**Waiting for {len(pending)} decision(s).** {HOW_TO_SEND}"] if pending else []
     for entry in pending:
         lines.append(
-            f"- {' > '.join(entry.paths)} with {entry.arguments}: send signal "
-            f"`approve` or `reject` with {_code(json.dumps(entry.signal_input()))}"
+            f"- **{entry.paths[-1]}** ({' > '.join(entry.paths)}) with {_code(entry.arguments)}: "
+            f"send signal `approve` or `reject` with {_code(json.dumps(entry.signal_input()))}"
         )
     for paths in continuation.suspended_sub_agents():
         lines.append(f"- sub-agent {' > '.join(paths)} is suspended: {RESUME_HINT}")

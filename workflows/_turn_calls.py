@@ -196,7 +196,7 @@ class TurnCalls:
                 heartbeat_timeout=options.heartbeat_timeout,
                 retry_policy=options.retry_policy,
                 task_queue=options.task_queue,
-                summary=f"{call.name} ({call.id})",
+                summary=f"{agent.name}: {call.name} ({call.id})",
             )
         except ActivityError as error:
             return f"Error: tool {call.name} failed: {cause_message(error)}"

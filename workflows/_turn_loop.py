@@ -113,6 +113,7 @@ class TurnLoop:
             heartbeat_timeout=options.heartbeat_timeout,
             retry_policy=options.retry_policy,
             task_queue=options.task_queue,
+            summary=f"{agent.name} turn {self._level.state.model_turns + 1}: {model_input.model}",
         )
 
     def _model_settings(self, agent: Agent) -> ModelSettings:
