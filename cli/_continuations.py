@@ -28,6 +28,11 @@ from agent_continuations.continuations import (
     loads_continuation,
     seal_key_from_env,
 )
+from agent_continuations.frameworks.openai_agents import (
+    RunStateError,
+    continuation_from_run_state,
+    is_run_state,
+)
 from agent_continuations.shared import MAX_SECONDS, BudgetInput, ResumeSignalInput, RunOptions
 from agent_continuations.workflows import AgentWorkflow
 
@@ -76,8 +81,11 @@ def _import_file(args: argparse.Namespace) -> ImportedContinuation:
     except OSError as error:
         raise CliError(f"cannot read {args.file}: {error.strerror}") from None
     try:
+        data = loads_continuation(raw)
+        if is_run_state(data):  # a paused OpenAI Agents SDK run
+            data = continuation_from_run_state(data, args.catalog)
         return import_continuation(
-            loads_continuation(raw),
+            data,
             args.catalog,
             agent=args.agent,
             key=seal_key_from_env(),
@@ -85,7 +93,7 @@ def _import_file(args: argparse.Namespace) -> ImportedContinuation:
             resumed_by=args.approver,
             source=Path(args.file).name,
         )
-    except (ContinuationFormatError, ContinuationImportError) as error:
+    except (ContinuationFormatError, ContinuationImportError, RunStateError) as error:
         raise CliError(f"{args.file}: {error}") from None
 
 

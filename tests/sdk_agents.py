@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents import Agent, RunContextWrapper, function_tool
+from agents import Agent, RunConfig, RunContextWrapper, Runner, RunState, function_tool
+from agents.testing import ScriptedModel, assistant_message, function_call
 from pydantic import BaseModel
 
 # Every tool call that ran, in order: (tool, arguments).
@@ -35,14 +36,14 @@ def send_email_tool(recipient: str, subject: str, message: str) -> str:
 
 
 account_agent = Agent(
-    name="account_agent",
+    name="sdk_account_agent",
     instructions="Create the account, then authorize it.",
     tools=[create_account, authorize_account],
 )
 hr_agent = Agent(
-    name="hr_agent",
+    name="sdk_hr_agent",
     instructions="Send a welcome email, then ask the account agent.",
-    tools=[send_email_tool, account_agent.as_tool("account_agent_tool", "Creates accounts.")],
+    tools=[send_email_tool, account_agent.as_tool("account_tool", "Creates accounts.")],
 )
 
 
@@ -74,20 +75,50 @@ AGENTS = [hr_agent, refunds_agent, account_reader]
 EMAIL = {"recipient": "stzhang@example.com", "subject": "Welcome", "message": "Hello"}
 SUB_AGENT_REQUEST = {"input": "Create and authorize stzhang."}
 AUTHORIZE = {"username": "stzhang", "security_level": 2}
+CREATE = {"username": "stzhang"}
 # Replies of our `scripted` model for the agents above, run here.
 SCRIPTS: dict[str, Any] = {
-    "hr_agent": [
+    "sdk_hr_agent": [
         {
             "tool_calls": [
                 {"name": "send_email_tool", "arguments": EMAIL, "id": "call_email"},
-                {"name": "account_agent_tool", "arguments": SUB_AGENT_REQUEST, "id": "call_sub"},
+                {"name": "account_tool", "arguments": SUB_AGENT_REQUEST, "id": "call_sub"},
             ]
         },
         {"content": "stzhang is onboarded."},
     ],
-    "account_agent": [
-        {"tool_calls": [{"name": "create_account", "arguments": {"username": "stzhang"}}]},
+    "sdk_account_agent": [
+        {"tool_calls": [{"name": "create_account", "arguments": CREATE, "id": "call_create"}]},
         {"tool_calls": [{"name": "authorize_account", "arguments": AUTHORIZE, "id": "call_auth"}]},
         {"content": "Account stzhang is ready."},
     ],
 }
+
+
+def sdk_model() -> ScriptedModel:
+    """The SDK's own offline model playing the onboarding run up to its pause (the model calls
+    come in this order: the HR agent's first turn, then the account agent's two)."""
+    return ScriptedModel(
+        [
+            [
+                function_call("send_email_tool", EMAIL, call_id="call_email"),
+                function_call("account_tool", SUB_AGENT_REQUEST, call_id="call_sub"),
+            ],
+            [function_call("create_account", CREATE, call_id="call_create")],
+            [function_call("authorize_account", AUTHORIZE, call_id="call_auth")],
+            [assistant_message("Account stzhang is ready.")],
+            [assistant_message("stzhang is onboarded.")],
+        ]
+    )
+
+
+def sdk_config(model: ScriptedModel) -> RunConfig:
+    return RunConfig(model=model, tracing_disabled=True)
+
+
+async def paused_in_sdk() -> tuple[RunState[Any, Any], ScriptedModel]:
+    """The onboarding run, run by the SDK until it waits for `authorize_account`."""
+    model = sdk_model()
+    result = await Runner.run(hr_agent, "Onboard stzhang.", run_config=sdk_config(model))
+    assert [item.name for item in result.interruptions] == ["authorize_account"]
+    return result.to_state(), model

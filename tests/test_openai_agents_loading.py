@@ -36,14 +36,14 @@ def load(*agents: SdkAgent[Any]) -> list[Any]:
 
 def test_a_module_of_sdk_agents_loads_with_tools_sub_agents_and_approval_rules():
     agents = {agent.name: agent for agent in module_agents("sdk_agents", sdk_agents)}
-    assert sorted(agents) == ["account_reader", "hr_agent", "refunds_agent"]
-    hr = agents["hr_agent"]
+    assert sorted(agents) == ["account_reader", "refunds_agent", "sdk_hr_agent"]
+    hr = agents["sdk_hr_agent"]
     assert hr.instructions == sdk_agents.hr_agent.instructions
     assert [t.name for t in hr.tools] == ["send_email_tool"]
     [account] = hr.sub_agents
     assert (account.name, account.tool_name, account.description) == (
-        "account_agent",
-        "account_agent_tool",
+        "sdk_account_agent",
+        "account_tool",
         "Creates accounts.",
     )
     # The model sees the SDK's own schemas, and the sub-agent's request as `input`.
@@ -51,7 +51,7 @@ def test_a_module_of_sdk_agents_loads_with_tools_sub_agents_and_approval_rules()
     sdk_schema = sdk_agents.send_email_tool.params_json_schema
     assert schemas["send_email_tool"]["required"] == sdk_schema["required"]
     assert schemas["send_email_tool"]["additionalProperties"] is False
-    assert schemas["account_agent_tool"]["required"] == ["input"]
+    assert schemas["account_tool"]["required"] == ["input"]
     authorize = account.find_tool("authorize_account")
     assert authorize is not None and authorize.requires_approval(sdk_agents.AUTHORIZE)
     assert not account.find_tool("create_account").requires_approval({"username": "x"})

@@ -28,9 +28,9 @@ async def test_sub_agent_call_waits_at_the_root_and_runs_once_approved(
 ):
     client = time_skipping_env.client
     async with running_worker(client, task_queue, sdk_agents.SCRIPTS, agents=AGENTS):
-        handle = await start_agent(client, task_queue, "hr_agent", "Onboard stzhang.")
+        handle = await start_agent(client, task_queue, "sdk_hr_agent", "Onboard stzhang.")
         [entry] = await wait_for_pending(handle)
-        assert entry["paths"] == ["account_agent_tool", "authorize_account"]
+        assert entry["paths"] == ["account_tool", "authorize_account"]
         assert entry["path_ids"] == ["call_sub", "call_auth"]
         assert [name for name, _ in ran] == ["send_email_tool", "create_account"]
         await handle.signal(AgentWorkflow.approve, ApprovalDecision(tool_call_id="call_auth"))
@@ -48,7 +48,7 @@ async def test_a_rejection_is_told_to_the_model_and_the_run_goes_on(
 ):
     client = time_skipping_env.client
     async with running_worker(client, task_queue, sdk_agents.SCRIPTS, agents=AGENTS):
-        handle = await start_agent(client, task_queue, "hr_agent", "Onboard stzhang.")
+        handle = await start_agent(client, task_queue, "sdk_hr_agent", "Onboard stzhang.")
         await wait_for_pending(handle)
         await handle.execute_update(
             AgentWorkflow.decide, DecideInput(tool_call_id="call_auth", approved=False)
