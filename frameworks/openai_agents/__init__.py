@@ -66,6 +66,37 @@ def continuation_from_run_state(data: JsonDict, agents: AgentCatalog) -> JsonDic
     return run_state_to_continuation(data, instructions)
 
 
+async def run_state_from_continuation(output: JsonDict) -> JsonDict:
+    """The RunState JSON (`RunState.to_json()`'s) of a run of SDK agents waiting for approval,
+    for `RunState.from_json(agent, ...)`; see `_export.continuation_to_run_state`.
+
+    Args:
+        output: The run's continuation, whose root agent was converted from an SDK agent in
+            this process (its module given to `--agents`).
+
+    Raises:
+        RunStateError: The SDK is not installed, the root is not an SDK agent, or the run cannot
+            be written as a RunState; one line saying why.
+    """
+    try:
+        from agent_continuations.frameworks.openai_agents._agents import sdk_agent_named
+        from agent_continuations.frameworks.openai_agents._export import (
+            continuation_to_run_state,
+        )
+    except ImportError:
+        raise RunStateError(
+            f"writing an OpenAI Agents SDK RunState needs: {INSTALL_HINT}"
+        ) from None
+    name = (output.get("agents") or {}).get("")
+    sdk_root = sdk_agent_named(name) if isinstance(name, str) else None
+    if sdk_root is None:
+        raise RunStateError(
+            f"the run's agent {name!r} is not an OpenAI Agents SDK agent of the loaded modules "
+            "(give its module with --agents)"
+        )
+    return await continuation_to_run_state(output, sdk_root)
+
+
 __all__ = [
     "INSTALL_HINT",
     "RunStateError",
@@ -73,4 +104,5 @@ __all__ = [
     "continuation_from_run_state",
     "convert_agent",
     "is_run_state",
+    "run_state_from_continuation",
 ]

@@ -105,3 +105,8 @@ def convert_agent(sdk: SdkAgent[Any]) -> Agent:
     )
     _converted[id(sdk)] = (sdk, agent)
     return agent
+
+
+def sdk_agent_named(name: str) -> SdkAgent[Any] | None:
+    """The SDK agent that our agent `name` was converted from in this process, if any."""
+    return next((sdk for sdk, ours in _converted.values() if ours.name == name), None)
