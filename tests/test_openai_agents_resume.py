@@ -4,6 +4,8 @@ waiting calls, nested agent-as-tool states included."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,3 +156,34 @@ async def test_resume_recognises_a_run_state_file(
     code, _, err = await starter("resume", str(file))
     assert code == 1
     assert "RunState schema version '0.1'" in one_error_line(err)
+
+
+async def test_a_run_state_file_needs_the_seal_rules_allowance(
+    starter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    state, _ = await sdk_agents.paused_in_sdk()
+    file = tmp_path / "paused.json"
+    file.write_text(json.dumps(state.to_json()))
+    monkeypatch.setenv("CONTINUATION_SEAL_KEY", "a key")
+    code, _, err = await starter("resume", str(file))
+    assert code == 1
+    assert "unsealed, and a seal is required" in one_error_line(err)
+
+
+def test_without_the_sdk_a_run_state_is_refused_with_the_install_line(tmp_path: Path):
+    file = tmp_path / "paused.json"
+    file.write_text(json.dumps({"$schemaVersion": "1.21", "current_agent": {"name": "hr_agent"}}))
+    program = (
+        "import asyncio, sys\n"
+        "sys.modules['agents'] = None  # as if the extra were not installed\n"
+        "from agent_continuations.cli import amain\n"
+        f"sys.exit(asyncio.run(amain(['resume', {str(file)!r}])))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert one_error_line(done.stderr) == (
+        f"error: {file}: reading an OpenAI Agents SDK RunState needs: "
+        "pip install 'agent-continuations-temporal[openai-agents]'"
+    )

@@ -9,7 +9,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import sdk_agents
-from agent_continuations.agent_definitions import module_agents
+from agent_continuations.agent_definitions import load_agent_modules, module_agents
 from agent_continuations.shared import ApprovalDecision, DecideInput
 from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, wait_for_pending
@@ -109,3 +109,23 @@ async def test_the_final_output_is_validated_against_the_output_type(
     assert output.result == result
     if end_reason == "error":
         assert "security_level" in (output.error or "")
+
+
+async def test_the_readme_example_runs_paused_approved_and_finished(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    loaded = load_agent_modules(["agent_continuations.examples.openai_agents_onboarding"])
+    assert sorted(a.name for a in loaded.agents) == ["account_agent", "hr_agent"]
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, loaded.scripts, agents=loaded.agents):
+        handle = await start_agent(client, task_queue, "hr_agent", "Onboard stzhang.")
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["account_agent_tool", "authorize_account"]
+        await handle.signal(
+            AgentWorkflow.approve, ApprovalDecision(tool_call_id=entry["path_ids"][-1])
+        )
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert output.result == (
+        "stzhang is onboarded: welcome email sent, account created and authorized."
+    )
