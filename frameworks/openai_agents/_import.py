@@ -26,7 +26,7 @@ EXTENSION_KEY = "openai_agents_run_state"
 def check_schema_version(state: JsonDict) -> None:
     """Refuse a RunState in a schema version the installed SDK does not read."""
     version = state.get(SCHEMA_VERSION_KEY)
-    if version not in SUPPORTED_SCHEMA_VERSIONS:
+    if not isinstance(version, str) or version not in SUPPORTED_SCHEMA_VERSIONS:
         known = sorted(SUPPORTED_SCHEMA_VERSIONS, key=lambda v: tuple(map(int, v.split("."))))
         raise RunStateError(
             f"RunState schema version {version!r} is not one the installed openai-agents reads "
@@ -62,7 +62,7 @@ def _decision(state: JsonDict, agent: str, call: JsonDict) -> bool | None:
     records = []
     for entry in _list(context.get("function_tool_approvals"), "function_tool_approvals"):
         entry = _object(entry, "a function tool approval")
-        owner = (entry.get("agent") or {}).get("name", agent)
+        owner = _object(entry.get("agent") or {}, "an approval's agent").get("name", agent)
         if entry.get("tool_key") == name and owner == agent:
             records.append(_object(entry.get("decision"), "an approval decision"))
     legacy = _object(context.get("approvals") or {}, "context.approvals").get(name)

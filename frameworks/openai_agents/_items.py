@@ -8,8 +8,9 @@ from typing import Any
 from agent_continuations.frameworks.openai_agents._errors import RunStateError
 from agent_continuations.shared import JsonDict
 
-# Run items that repeat what another item says (the approval marker of a call).
-_MARKER_ITEMS = {"tool_approval_item"}
+# Run items without a message of their own: a call's approval marker repeats its call item, and
+# reasoning has no counterpart in chat-completions messages (the RunState keeps it).
+_SKIPPED_ITEMS = ("tool_approval_item", "reasoning_item")
 
 
 def _text(content: Any) -> str | list[JsonDict]:
@@ -101,7 +102,7 @@ class MessageBuilder:
             self._assistant().setdefault("tool_calls", []).append(_tool_call(raw))
         elif kind == "tool_call_output_item":
             self.add_output(raw)
-        elif kind not in _MARKER_ITEMS and kind != "reasoning_item":
+        elif kind not in _SKIPPED_ITEMS:
             raise RunStateError(f"a generated item of type {kind!r} has no counterpart here")
 
 
