@@ -85,19 +85,27 @@ def _scripts(name: str, module: Any) -> dict[str, Any]:
     return dict(scripts)
 
 
-def _as_agent(name: str, value: Any) -> Agent | None:
-    """Our agent for a module-level value: itself, an OpenAI Agents SDK agent converted (the
-    SDK is looked at only when the module imported it), or None for anything else."""
+def as_agent(value: Any) -> Agent | None:
+    """Our agent for a value: itself, an OpenAI Agents SDK `agents.Agent` converted (the SDK is
+    looked at only when something imported it), or None for anything else.
+
+    Raises:
+        ValueError: An SDK agent uses a feature with no durable counterpart here (one line).
+    """
     if isinstance(value, Agent):
         return value
     sdk_agent = getattr(sys.modules.get("agents.agent"), "Agent", None)
     if sdk_agent is None or not isinstance(value, sdk_agent):
         return None
-    from agent_continuations.frameworks.openai_agents import UnsupportedAgentError, convert_agent
+    from agent_continuations.frameworks.openai_agents import convert_agent
 
+    return convert_agent(value)
+
+
+def _as_agent(name: str, value: Any) -> Agent | None:
     try:
-        return convert_agent(value)
-    except UnsupportedAgentError as error:
+        return as_agent(value)
+    except ValueError as error:
         raise AgentModuleError(f"agent module {name!r}: {error}") from None
 
 

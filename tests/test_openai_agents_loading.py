@@ -20,6 +20,7 @@ from openai.types.shared import Reasoning
 
 import sdk_agents
 from agent_continuations.agent_definitions import AgentModuleError, module_agents
+from agent_continuations.plugin import AgentPlugin
 
 
 @function_tool
@@ -137,3 +138,12 @@ def test_what_has_no_durable_counterpart_is_refused_in_one_line(sdk: SdkAgent[An
     assert message.startswith("agent module 'their_agents': agent 'a' uses ")
     assert feature in message
     assert "\n" not in message
+
+
+def test_agent_plugin_takes_sdk_agents():
+    plugin = AgentPlugin([sdk_agents.hr_agent])
+    assert plugin.agents.names() == ["sdk_account_agent", "sdk_hr_agent"]
+    with pytest.raises(TypeError, match="AgentPlugin runs agents, not str objects"):
+        AgentPlugin(["hr_agent"])
+    with pytest.raises(ValueError, match="agent 'a' uses handoffs"):
+        AgentPlugin([SdkAgent(name="a", handoffs=[SdkAgent(name="b")])])
