@@ -161,3 +161,49 @@ async def test_export_format_openai_agents_writes_a_run_state_file(
     result = await Runner.run(sdk_agents.hr_agent, state, run_config=sdk_agents.sdk_config(model))
     assert result.final_output == "Onboarded."
     assert ran == [("authorize_account", sdk_agents.AUTHORIZE)]
+
+
+async def test_a_long_run_moves_out_beyond_the_sdk_default_of_ten_turns(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, ran: list
+):
+    def refund(amount: float) -> dict[str, Any]:
+        return {
+            "tool_calls": [{"name": "refund", "arguments": {"order_id": "A", "amount": amount}}]
+        }
+
+    scripts = {"refunds_agent": [*(refund(1.0) for _ in range(12)), refund(500.0)]}
+    async with running_worker(time_skipping_env.client, task_queue, scripts, agents=AGENTS):
+        handle = await start_agent(time_skipping_env.client, task_queue, "refunds_agent", "Go.")
+        await wait_for_pending(handle)
+        exported = await run_state_from_continuation(
+            await export_run(time_skipping_env.client, handle.id)
+        )
+    ran.clear()
+    state = await RunState.from_json(sdk_agents.refunds_agent, exported)
+    [item] = state.get_interruptions()
+    state.approve(item)
+    model = ScriptedModel([[assistant_message("Refunded.")]])
+    result = await Runner.run(
+        sdk_agents.refunds_agent, state, run_config=sdk_agents.sdk_config(model)
+    )
+    assert result.final_output == "Refunded."
+    assert ran == [("refund", {"order_id": "A", "amount": 500.0})]
+
+
+async def test_a_record_the_agents_cannot_replay_is_refused_in_one_line(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+):
+    async with running_worker(
+        time_skipping_env.client, task_queue, sdk_agents.SCRIPTS, agents=AGENTS
+    ):
+        handle = await start_agent(
+            time_skipping_env.client, task_queue, "sdk_hr_agent", "Onboard stzhang."
+        )
+        await wait_for_pending(handle)
+        continuation = await export_run(time_skipping_env.client, handle.id)
+    first_call = continuation["continuation"]["messages"][2]["tool_calls"][0]
+    first_call["function"]["name"] = "fax_tool"  # a tool the SDK agent does not have
+    with pytest.raises(RunStateError) as refused:
+        await run_state_from_continuation(continuation)
+    assert str(refused.value).startswith("the SDK could not replay the run: ")
+    assert "fax_tool" in str(refused.value)

@@ -15,7 +15,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agents import Agent as SdkAgent
-from agents import FunctionTool, ModelResponse, RunConfig, Runner, RunState, Usage
+from agents import (
+    AgentsException,
+    FunctionTool,
+    ModelResponse,
+    RunConfig,
+    Runner,
+    RunState,
+    Usage,
+)
 from agents.models.interface import Model
 from agents.run import DEFAULT_MAX_TURNS
 from agents.tool_context import ToolContext
@@ -138,7 +146,8 @@ def _agent_tool(tool: FunctionTool, level: _Level) -> FunctionTool:
     if len(nested) > 1:
         raise RunStateError(f"two calls of agent tool {tool.name!r} wait at once")
     replayed_sub = _replayed(sub_agent, _Level(nested[0])) if nested else sub_agent
-    offered = replayed_sub.as_tool(tool.name, tool.description)
+    turns = DEFAULT_MAX_TURNS + (len(_Level(nested[0]).replies) if nested else 0)
+    offered = replayed_sub.as_tool(tool.name, tool.description, max_turns=turns)
     run_nested, recorded = offered.on_invoke_tool, _recorded(tool.name, level.outputs)
 
     async def invoke(context: ToolContext[Any], arguments: str) -> Any:
@@ -217,12 +226,15 @@ async def continuation_to_run_state(output: JsonDict, sdk_root: SdkAgent[Any]) -
         return original
     root = _Level(output["continuation"])
     turns = DEFAULT_MAX_TURNS + len(root.replies)
-    result = await Runner.run(
-        _replayed(sdk_root, root),
-        root.request,
-        max_turns=turns,
-        run_config=RunConfig(tracing_disabled=True),
-    )
+    try:
+        result = await Runner.run(
+            _replayed(sdk_root, root),
+            root.request,
+            max_turns=turns,
+            run_config=RunConfig(tracing_disabled=True),
+        )
+    except AgentsException as error:  # e.g. the record and the agents' tools disagree
+        raise RunStateError(f"the SDK could not replay the run: {error}") from None
     state: RunState[Any, Any] = result.to_state()
     decided = {tuple(e["path_ids"])[-1]: e.get("approved") for e in output["approval_info"]}
     for item in state.get_interruptions():
