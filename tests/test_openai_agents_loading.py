@@ -115,7 +115,7 @@ REFUSED = [
     (SdkAgent(name="a", handoffs=[SdkAgent(name="b")]), "handoffs"),
     (SdkAgent(name="a", input_guardrails=[InputGuardrail(_no)]), "input guardrails"),
     (SdkAgent(name="a", output_guardrails=[OutputGuardrail(_no)]), "output guardrails"),
-    (SdkAgent(name="a", tools=[WebSearchTool()]), "the hosted tool WebSearchTool"),
+    (SdkAgent(name="a", tools=[WebSearchTool()]), "a WebSearchTool (only function and agent tools run)"),
     (SdkAgent(name="a", instructions=lambda ctx, agent: "hi"), "callable instructions"),
     (SdkAgent(name="a", model=ScriptedModel()), "a ScriptedModel model object"),
     (SdkAgent(name="a", tool_use_behavior="stop_on_first_tool"), "tool_use_behavior"),

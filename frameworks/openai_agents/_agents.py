@@ -85,7 +85,7 @@ def convert_agent(sdk: SdkAgent[Any]) -> Agent:
         elif isinstance(tool, FunctionTool):
             tools.append(function_tool(sdk.name, tool))
         else:
-            raise _refuse(sdk, f"the hosted tool {type(tool).__name__}")
+            raise _refuse(sdk, f"a {type(tool).__name__} (only function and agent tools run)")
     settings = model_settings(sdk.name, sdk.model, sdk.model_settings, sdk.reset_tool_choice)
     extra = response_format(sdk.output_type)
     if extra:
