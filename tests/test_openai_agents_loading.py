@@ -115,13 +115,20 @@ REFUSED = [
     (SdkAgent(name="a", handoffs=[SdkAgent(name="b")]), "handoffs"),
     (SdkAgent(name="a", input_guardrails=[InputGuardrail(_no)]), "input guardrails"),
     (SdkAgent(name="a", output_guardrails=[OutputGuardrail(_no)]), "output guardrails"),
-    (SdkAgent(name="a", tools=[WebSearchTool()]), "a WebSearchTool (only function and agent tools run)"),
+    (
+        SdkAgent(name="a", tools=[WebSearchTool()]),
+        "a WebSearchTool (only function and agent tools run)",
+    ),
     (SdkAgent(name="a", instructions=lambda ctx, agent: "hi"), "callable instructions"),
     (SdkAgent(name="a", model=ScriptedModel()), "a ScriptedModel model object"),
     (SdkAgent(name="a", tool_use_behavior="stop_on_first_tool"), "tool_use_behavior"),
     (
         SdkAgent(name="a", model="m", model_settings=ModelSettings(truncation="auto")),
         "model setting truncation",
+    ),
+    (
+        SdkAgent(name="a", model="m", model_settings=ModelSettings(temperature=7)),
+        "model settings: temperature: Input should be less than or equal to 2",
     ),
     (
         SdkAgent(name="a", tools=[SdkAgent(name="b").as_tool("b", "B", needs_approval=True)]),
@@ -135,7 +142,7 @@ def test_what_has_no_durable_counterpart_is_refused_in_one_line(sdk: SdkAgent[An
     with pytest.raises(AgentModuleError) as refused:
         load(sdk)
     message = str(refused.value)
-    assert message.startswith("agent module 'their_agents': agent 'a' uses ")
+    assert message.startswith("agent module 'their_agents': agent 'a'")
     assert feature in message
     assert "\n" not in message
 

@@ -8,9 +8,10 @@ from typing import Any
 from agents import Model
 from agents import ModelSettings as SdkModelSettings
 from agents.models import get_default_model_settings
+from pydantic import ValidationError
 
 from agent_continuations.frameworks.openai_agents._errors import UnsupportedAgentError
-from agent_continuations.shared import ModelSettings
+from agent_continuations.shared import ModelSettings, validation_problems
 
 _OURS = ("temperature", "top_p", "max_tokens", "tool_choice", "parallel_tool_calls")
 # Chat-completions request keys with no field of ours: sent in the request body as they are.
@@ -50,8 +51,12 @@ def model_settings(
     if not isinstance(ours["tool_choice"], str | None):
         raise UnsupportedAgentError(f"agent {agent!r} uses an MCP tool_choice")
     body = _body(agent, settings)
-    return ModelSettings(
-        **ours,
-        extra_body=body or None,
-        reset_tool_choice=None if reset_tool_choice else False,
-    )
+    try:
+        return ModelSettings(
+            **ours,
+            extra_body=body or None,
+            reset_tool_choice=None if reset_tool_choice else False,
+        )
+    except ValidationError as error:
+        problems = validation_problems(error)
+        raise UnsupportedAgentError(f"agent {agent!r}: model settings: {problems}") from None
