@@ -187,3 +187,34 @@ def test_without_the_sdk_a_run_state_is_refused_with_the_install_line(tmp_path: 
         f"error: {file}: reading an OpenAI Agents SDK RunState needs: "
         "pip install 'agent-continuations-temporal[openai-agents]'"
     )
+
+
+RECORDED = sorted((Path(__file__).parent / "run_states").glob("onboarding_*.json"))
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+async def test_run_states_older_releases_wrote_resume_here(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, ran: list, path: Path
+):
+    recorded = json.loads(path.read_text())
+    assert recorded["$schemaVersion"] != "1.21"  # written by an older openai-agents
+    # The installed SDK reads it too, with the same waiting call.
+    loaded = await RunState.from_json(sdk_agents.hr_agent, recorded)
+    assert [item.raw_item.call_id for item in loaded.get_interruptions()] == ["call_auth"]
+    async with running_worker(
+        time_skipping_env.client, task_queue, sdk_agents.SCRIPTS, agents=AGENTS
+    ):
+        handle = await _resume(time_skipping_env, task_queue, recorded)
+        [entry] = await wait_for_pending(handle)
+        assert entry["path_ids"] == ["call_sub", "call_auth"]
+        await handle.signal(AgentWorkflow.approve, ApprovalDecision(tool_call_id="call_auth"))
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    # Schema 1.0 does not keep a waiting sub-agent's own run: the SDK starts it anew when it
+    # resumes one, and so does the run here.
+    again = [("create_account", sdk_agents.CREATE)] if path.stem == "onboarding_1.0" else []
+    assert ran == [*again, ("authorize_account", sdk_agents.AUTHORIZE)]
+
+
+def test_older_releases_run_states_were_recorded():
+    assert {p.stem for p in RECORDED} >= {"onboarding_1.0", "onboarding_1.17"}

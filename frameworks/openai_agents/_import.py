@@ -145,7 +145,9 @@ class _Reader:
                         "approved": _decision(state, agent, call),
                     }
                 )
-            # Not yet run in the SDK: it runs here, or waits if its tool needs approval.
+            # Not yet run in the SDK: it runs here, or waits if its tool needs approval. An
+            # agent tool whose own state the RunState does not keep (schema 1.0 does not)
+            # starts its agent anew, as the SDK does when it resumes such a RunState.
             level["resume_request"].append(entry)
             level["processed"].append({"id": call["id"], "approved": False})
         return level
@@ -166,7 +168,7 @@ def run_state_to_continuation(state: Any, instructions: Callable[[str], str]) ->
     state = _object(state, "a RunState")
     reader = _Reader(instructions)
     continuation = reader.level(state, [], [])
-    if not reader.approval_info:
+    if not _interrupted_calls(state) or not continuation.get("resume_request"):
         raise RunStateError("the RunState has no tool call waiting for approval")
     return {
         "end_reason": "approval_required",
