@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from agents import Agent as SdkAgent
 from agents import (
+    AgentOutputSchema,
+    AgentOutputSchemaBase,
     InputGuardrail,
     ModelSettings,
     OutputGuardrail,
@@ -154,3 +156,36 @@ def test_agent_plugin_takes_sdk_agents():
         AgentPlugin(["hr_agent"])
     with pytest.raises(ValueError, match="agent 'a' uses handoffs"):
         AgentPlugin([SdkAgent(name="a", handoffs=[SdkAgent(name="b")])])
+
+
+class _Exploding(AgentOutputSchemaBase):
+    def is_plain_text(self) -> bool:
+        return False
+
+    def name(self) -> str:
+        return "exploding"
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "object"}
+
+    def is_strict_json_schema(self) -> bool:
+        return False
+
+    def validate_json(self, json_str: str) -> Any:
+        raise RuntimeError("boom")
+
+
+def test_output_types_are_asked_for_and_checked_as_the_sdk_reads_them():
+    [numbers] = load(SdkAgent(name="numbers", output_type=list[int]))
+    asked = numbers.model_settings.extra_body["response_format"]["json_schema"]
+    assert asked["schema"] == AgentOutputSchema(list[int]).json_schema()
+    # Not an object: the SDK wraps it as {"response": ...}, and the result is the value.
+    assert numbers.output_check('{"response": [1, 2]}') == "[1,2]"
+    for wrong in ("[1, 2]", '{"response": ["x"]}', "not json"):
+        with pytest.raises(ValueError):
+            numbers.output_check(wrong)
+    [plain] = load(SdkAgent(name="plain", output_type=str))
+    assert plain.output_check is None
+    [custom] = load(SdkAgent(name="custom", output_type=_Exploding()))
+    with pytest.raises(ValueError, match="cannot be checked: RuntimeError: boom"):
+        custom.output_check("{}")

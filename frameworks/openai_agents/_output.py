@@ -54,7 +54,7 @@ def output_check(output_type: Any) -> Callable[[str], str] | None:
     if schema is None:
         return None
     if isinstance(output_type, AgentOutputSchemaBase):
-        return lambda text: json.dumps(_custom_value(output_type, text), default=str)
+        return lambda text: _json(_custom_value(output_type, text))
     adapter: TypeAdapter[Any] = TypeAdapter(output_type)
     wrapped = getattr(schema, "_is_wrapped", False)  # non-object types come as {"response": x}
 
@@ -73,7 +73,12 @@ def output_check(output_type: Any) -> Callable[[str], str] | None:
             raise ValueError(
                 f"does not fit the output type: {validation_problems(error)}"
             ) from None
-        return adapter.dump_json(value).decode()
+        except Exception as error:  # a validator of the user's own type may raise anything
+            raise ValueError(f"cannot be checked: {type(error).__name__}: {error}") from None
+        try:
+            return adapter.dump_json(value).decode()
+        except Exception as error:
+            raise ValueError(f"cannot be written as JSON: {error}") from None
 
     return check
 
@@ -83,3 +88,12 @@ def _custom_value(schema: AgentOutputSchemaBase, text: str) -> Any:
         return schema.validate_json(text)
     except ModelBehaviorError as error:
         raise ValueError(str(error)) from None
+    except Exception as error:  # the user's own schema may raise anything
+        raise ValueError(f"cannot be checked: {type(error).__name__}: {error}") from None
+
+
+def _json(value: Any) -> str:
+    try:
+        return json.dumps(value, default=str)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"cannot be written as JSON: {error}") from None
