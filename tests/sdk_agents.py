@@ -8,6 +8,7 @@ from typing import Any
 
 from agents import Agent, RunConfig, RunContextWrapper, Runner, RunState, function_tool
 from agents.testing import ScriptedModel, assistant_message, function_call
+from agents.tool_context import ToolContext
 from pydantic import BaseModel
 
 # Every tool call that ran, in order: (tool, arguments).
@@ -58,7 +59,14 @@ def refund(order_id: str, amount: float) -> str:
     return f"Refunded {amount} on {order_id}."
 
 
-refunds_agent = Agent(name="refunds_agent", instructions="Refund.", tools=[refund])
+@function_tool
+def ticket(context: ToolContext[Any], subject: str) -> str:
+    """Open a ticket; the SDK passes the tool its context."""
+    RAN.append(("ticket", {"call_id": context.tool_call_id, "tool": context.tool_name}))
+    return f"Ticket {context.tool_call_id} opened: {subject}"
+
+
+refunds_agent = Agent(name="refunds_agent", instructions="Refund.", tools=[refund, ticket])
 
 
 class Account(BaseModel):

@@ -129,3 +129,17 @@ async def test_the_readme_example_runs_paused_approved_and_finished(
     assert output.result == (
         "stzhang is onboarded: welcome email sent, account created and authorized."
     )
+
+
+async def test_a_tool_reads_its_call_from_the_sdk_context(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, ran: list
+):
+    call = {"name": "ticket", "arguments": {"subject": "Refund"}, "id": "call_ticket"}
+    scripts = {"refunds_agent": [{"tool_calls": [call]}, {"content": "Opened."}]}
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, scripts, agents=AGENTS):
+        handle = await start_agent(client, task_queue, "refunds_agent", "Open a ticket.")
+        output = await handle.result()
+    assert ran == [("ticket", {"call_id": "call_ticket", "tool": "ticket"})]
+    [result] = [m for m in output.messages if m.get("tool_call_id") == "call_ticket"]
+    assert result["content"] == "Ticket call_ticket opened: Refund"
