@@ -14,10 +14,16 @@ from temporalio.service import RPCError
 
 from agent_continuations.agent_definitions import AgentCatalog
 from agent_continuations.continuations import (
+    ContinuationImportError,
     ImportedContinuation,
     import_continuation,
     run_output_to_json,
     seal_output,
+)
+from agent_continuations.frameworks.openai_agents import (
+    RunStateError,
+    continuation_from_run_state,
+    is_run_state,
 )
 from agent_continuations.run_page import run_details, run_summary
 from agent_continuations.shared import (
@@ -257,7 +263,8 @@ async def resume_run(
 
     Args:
         client: A client using the pydantic data converter.
-        data: The decoded continuation file (see `continuations.importing`).
+        data: The decoded continuation file (see `continuations.importing`), or a paused
+            OpenAI Agents SDK run (`RunState.to_json()`).
         agents: The agents the run may belong to (the worker's).
         task_queue: Where the worker polls.
         workflow_id: The new run's ID; `<agent>-resumed-<uuid>` by default.
@@ -272,6 +279,11 @@ async def resume_run(
     Raises:
         ContinuationImportError: The continuation cannot be resumed; the message says why.
     """
+    if is_run_state(data):  # a paused OpenAI Agents SDK run
+        try:
+            data = continuation_from_run_state(data, agents)
+        except RunStateError as error:
+            raise ContinuationImportError(str(error)) from None
     imported = import_continuation(
         data,
         agents,

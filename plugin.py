@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 from temporalio.converter import DataConverter, ExternalStorage
 from temporalio.plugin import SimplePlugin
@@ -20,6 +21,7 @@ from agent_continuations.agent_definitions import (
     AgentCatalog,
     ApproverKeys,
     WorkerSecrets,
+    as_agent,
     serve_catalog,
 )
 from agent_continuations.agent_definitions._catalog import REPLAYER
@@ -90,6 +92,13 @@ def _sandbox_with_passthrough(existing: WorkflowRunner | None) -> WorkflowRunner
     return dataclasses.replace(runner, restrictions=restrictions)
 
 
+def _agent(value: Any) -> Agent:
+    agent = as_agent(value)
+    if agent is None:
+        raise TypeError(f"AgentPlugin runs agents, not {type(value).__name__} objects")
+    return agent
+
+
 class AgentPlugin(SimplePlugin):
     """Runs agents on a worker: `AgentWorkflow`, the `call_model` and `run_tool` activities,
     the pydantic data converter and the sandbox settings they need.
@@ -99,7 +108,8 @@ class AgentPlugin(SimplePlugin):
     client that only starts and decides runs needs no agents.
 
     Args:
-        agents: The agents the worker runs; their sub-agents come with them.
+        agents: The agents the worker runs; their sub-agents come with them. OpenAI Agents
+            SDK `agents.Agent` objects are converted (see `frameworks.openai_agents`).
         default_model: The model of agents that name none, unless a run names one.
         secrets: The workers' secrets that tree tokens, sub-agent IDs and approval proofs
             derive from (every worker of a deployment needs the same); none by default.
@@ -111,13 +121,14 @@ class AgentPlugin(SimplePlugin):
         storage: Where payloads too large for history go; see `agent_data_converter`.
 
     Raises:
-        ValueError: Two different agents have the same name, or a tool names an approver
-            without a key.
+        ValueError: Two different agents have the same name, a tool names an approver
+            without a key, or an SDK agent uses a feature with no counterpart here.
+        TypeError: Something other than an agent is given.
     """
 
     def __init__(
         self,
-        agents: Sequence[Agent] = (),
+        agents: Sequence[Agent | Any] = (),
         *,
         default_model: str | None = None,
         secrets: WorkerSecrets | None = None,
@@ -127,7 +138,7 @@ class AgentPlugin(SimplePlugin):
         storage: ExternalStorage | None = None,
     ) -> None:
         keys = approver_keys or ApproverKeys()
-        self.agents = AgentCatalog(agents, default_model, secrets, keys, seal_key)
+        self.agents = AgentCatalog(map(_agent, agents), default_model, secrets, keys, seal_key)
         models = (model_activities or ModelActivities()).for_agents(self.agents)
         super().__init__(
             PLUGIN_NAME,

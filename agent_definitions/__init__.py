@@ -21,6 +21,7 @@ from agent_continuations.agent_definitions._loading import (
     AgentModuleError,
     LoadedAgents,
     agent_module_names,
+    as_agent,
     load_agent_modules,
     module_agents,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "WORKER_SECRETS_ENV",
     "WorkerSecrets",
     "agent_module_names",
+    "as_agent",
     "catalog_for",
     "current_tool_call",
     "load_agent_modules",

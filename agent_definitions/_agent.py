@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -14,12 +14,18 @@ from agent_continuations.shared import ModelSettings
 
 RejectPolicy = Literal["end", "tell_model"]
 DEFAULT_MAX_TURNS = 50
-SUB_AGENT_PARAMETERS: dict[str, Any] = {
-    "type": "object",
-    "properties": {"prompt": {"type": "string", "description": "The request for the agent."}},
-    "required": ["prompt"],
-    "additionalProperties": False,
-}
+
+
+def sub_agent_parameters(prompt_parameter: str) -> dict[str, Any]:
+    """The JSON schema of a sub-agent's tool: one string, the request."""
+    return {
+        "type": "object",
+        "properties": {
+            prompt_parameter: {"type": "string", "description": "The request for the agent."}
+        },
+        "required": [prompt_parameter],
+        "additionalProperties": False,
+    }
 
 
 @dataclass
@@ -32,9 +38,11 @@ class Agent:
         model: The agent's model; None takes the run's (`--model`), else the worker's
             default (`AGENT_MODEL`).
         tools: Plain tools, each run as an activity.
-        sub_agents: Agents offered to this one as tools taking `{"prompt": string}`.
+        sub_agents: Agents offered to this one as tools taking `{"prompt": string}` (the key
+            is each sub-agent's `prompt_parameter`).
         description: What the agent does, shown to a parent agent's model.
         tool_name: The tool name a parent's model calls this agent by.
+        prompt_parameter: The argument that carries the request when a parent calls it.
         on_reject: `end` finishes the run with `rejected_tool_calls`; `tell_model` reports the
             rejection to the model as the tool's result and goes on.
         approval_timeout: Default time to wait for a decision on any of this agent's calls.
@@ -47,6 +55,9 @@ class Agent:
             calls (the `call_model` activity).
         approvers: Who alone may decide the calls of this agent's tools that need approval
             and name no approvers of their own (see `tool(approvers=...)`).
+        output_check: Turns the model's final answer into the run's result (e.g. validated
+            JSON); a `ValueError` it raises ends the run with an error. Called in workflow
+            code, so it must be deterministic and do no I/O.
     """
 
     name: str
@@ -56,6 +67,7 @@ class Agent:
     sub_agents: list[Agent] = field(default_factory=list)
     description: str = ""
     tool_name: str = ""
+    prompt_parameter: str = "prompt"
     on_reject: RejectPolicy = "end"
     approval_timeout: timedelta | None = None
     suspension_policies: list[SuspensionPolicy] = field(default_factory=list)
@@ -63,6 +75,7 @@ class Agent:
     model_settings: ModelSettings = field(default_factory=ModelSettings)
     model_activity_options: ActivityOptions = field(default_factory=ActivityOptions)
     approvers: Sequence[str] = ()
+    output_check: Callable[[str], str] | None = None
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"
@@ -95,7 +108,7 @@ class Agent:
                 "function": {
                     "name": a.tool_name,
                     "description": a.description or f"Ask the {a.name} agent.",
-                    "parameters": SUB_AGENT_PARAMETERS,
+                    "parameters": sub_agent_parameters(a.prompt_parameter),
                 },
             }
             for a in self.sub_agents

@@ -85,20 +85,43 @@ def _scripts(name: str, module: Any) -> dict[str, Any]:
     return dict(scripts)
 
 
+def as_agent(value: Any) -> Agent | None:
+    """Our agent for a value: itself, an OpenAI Agents SDK `agents.Agent` converted (the SDK is
+    looked at only when something imported it), or None for anything else.
+
+    Raises:
+        ValueError: An SDK agent uses a feature with no durable counterpart here (one line).
+    """
+    if isinstance(value, Agent):
+        return value
+    sdk_agent = getattr(sys.modules.get("agents.agent"), "Agent", None)
+    if sdk_agent is None or not isinstance(value, sdk_agent):
+        return None
+    from agent_continuations.frameworks.openai_agents import convert_agent
+
+    return convert_agent(value)
+
+
+def _as_agent(name: str, value: Any) -> Agent | None:
+    try:
+        return as_agent(value)
+    except ValueError as error:
+        raise AgentModuleError(f"agent module {name!r}: {error}") from None
+
+
 def module_agents(name: str, module: Any) -> list[Agent]:
     """The agents a module defines: its `AGENTS` list if it has one, else every module-level
-    name bound to an `Agent`.
+    name bound to an `Agent` (or to an OpenAI Agents SDK `agents.Agent`, converted).
 
     Raises:
         AgentModuleError: `AGENTS` is not a list of agents, or the module defines none.
     """
     listed = getattr(module, AGENTS_ATTRIBUTE, None)
-    if listed is not None:
-        if not isinstance(listed, list | tuple) or not all(isinstance(a, Agent) for a in listed):
-            raise AgentModuleError(f"{AGENTS_ATTRIBUTE} of agent module {name!r} must list Agents")
-        agents = list(listed)
-    else:
-        agents = [value for value in vars(module).values() if isinstance(value, Agent)]
+    values = list(vars(module).values()) if listed is None else listed
+    found = [_as_agent(name, value) for value in values] if isinstance(values, list | tuple) else []
+    if listed is not None and (not isinstance(listed, list | tuple) or None in found):
+        raise AgentModuleError(f"{AGENTS_ATTRIBUTE} of agent module {name!r} must list Agents")
+    agents = [agent for agent in found if agent is not None]
     if not agents:
         raise AgentModuleError(
             f"agent module {name!r} defines no agent: give it module-level Agent(...) objects "

@@ -28,8 +28,16 @@ from agent_continuations.continuations import (
     loads_continuation,
     seal_key_from_env,
 )
+from agent_continuations.frameworks.openai_agents import (
+    RunStateError,
+    continuation_from_run_state,
+    is_run_state,
+    run_state_from_continuation,
+)
 from agent_continuations.shared import MAX_SECONDS, BudgetInput, ResumeSignalInput, RunOptions
 from agent_continuations.workflows import AgentWorkflow
+
+OPENAI_AGENTS_FORMAT = "openai-agents"
 
 
 def _stderr(line: str) -> None:
@@ -42,9 +50,14 @@ async def export(args: argparse.Namespace) -> int:
     client = await client_for(args)
     run = await Run.find(client, args.workflow_id)  # one clear line for an unknown ID
     key = seal_key_from_env()
+    sdk = args.format == OPENAI_AGENTS_FORMAT
     try:
+        if sdk and args.move:  # check it converts before the run ends with it
+            await run_state_from_continuation(await export_run(client, args.workflow_id))
         output = await export_run(client, args.workflow_id, key=key, move=args.move)
-    except ExportError as error:
+        if sdk:
+            output = await run_state_from_continuation(output)
+    except (ExportError, RunStateError) as error:
         raise CliError(str(error)) from None
     except WorkflowUpdateFailedError as error:
         raise CliError(f"refused: {getattr(error.cause, 'message', None) or error.cause}") from None
@@ -54,8 +67,11 @@ async def export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     where = f" to {args.output}" if args.output else ""
-    seal = "sealed" if key else f"unsealed: set {SEAL_KEY_ENV} to seal exports"
-    print(f"exported {output['end_reason']} continuation{where} ({seal})", file=sys.stderr)
+    if sdk:
+        print(f"exported OpenAI Agents SDK RunState{where} (unsealed)", file=sys.stderr)
+    else:
+        seal = "sealed" if key else f"unsealed: set {SEAL_KEY_ENV} to seal exports"
+        print(f"exported {output['end_reason']} continuation{where} ({seal})", file=sys.stderr)
     if args.move and run.running:
         print(
             f"moved: run {run.id} has ended with this continuation (also in its result); "
@@ -76,8 +92,11 @@ def _import_file(args: argparse.Namespace) -> ImportedContinuation:
     except OSError as error:
         raise CliError(f"cannot read {args.file}: {error.strerror}") from None
     try:
+        data = loads_continuation(raw)
+        if is_run_state(data):  # a paused OpenAI Agents SDK run
+            data = continuation_from_run_state(data, args.catalog)
         return import_continuation(
-            loads_continuation(raw),
+            data,
             args.catalog,
             agent=args.agent,
             key=seal_key_from_env(),
@@ -85,7 +104,7 @@ def _import_file(args: argparse.Namespace) -> ImportedContinuation:
             resumed_by=args.approver,
             source=Path(args.file).name,
         )
-    except (ContinuationFormatError, ContinuationImportError) as error:
+    except (ContinuationFormatError, ContinuationImportError, RunStateError) as error:
         raise CliError(f"{args.file}: {error}") from None
 
 
@@ -154,6 +173,13 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         "--move",
         action="store_true",
         help="end the run in the same step, so the file is its only live copy",
+    )
+    exporter.add_argument(
+        "--format",
+        choices=["continuation", OPENAI_AGENTS_FORMAT],
+        default="continuation",
+        help="a continuation (default), or a RunState for the OpenAI Agents SDK's "
+        "RunState.from_json (a run of SDK agents waiting for approval)",
     )
     exporter.set_defaults(command=export)
 

@@ -21,6 +21,12 @@ def call_kind(agent: Agent, tool_call: JsonDict) -> CallKind:
     return "sub_agent" if agent.find_sub_agent(name) else "invalid"
 
 
+def sub_agent_prompt(agent: Agent, name: str) -> str:
+    """The argument carrying the request in calls of the sub-agent offered as `name`."""
+    sub_agent = agent.find_sub_agent(name)
+    return sub_agent.prompt_parameter if sub_agent else "prompt"
+
+
 def parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:
     """The call's arguments, validated against the tool's schema.
 
@@ -32,8 +38,9 @@ def parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:
     arguments = call.arguments()
     tool = agent.find_tool(call.name)
     if tool is None:
-        if not isinstance(arguments.get("prompt"), str):
-            raise ValueError(f'{call.name} takes {{"prompt": string}}')
+        key = sub_agent_prompt(agent, call.name)
+        if not isinstance(arguments.get(key), str):
+            raise ValueError(f'{call.name} takes {{"{key}": string}}')
         return arguments
     try:
         return tool.validate_arguments(arguments)

@@ -22,6 +22,7 @@ from agent_continuations.workflows._calls import (
     edited_note,
     parse_arguments,
     rejection_text,
+    sub_agent_prompt,
 )
 from agent_continuations.workflows._continue_as_new import ContinueAsNew
 from agent_continuations.workflows._level import Level
@@ -137,7 +138,8 @@ class TurnCalls:
         call.status = "running"
         self._status.mark_changed()
         if call.kind == "sub_agent":
-            rejection = await self._sub_agents.run(agent, call, arguments["prompt"])
+            prompt = arguments[sub_agent_prompt(agent, call.name)]
+            rejection = await self._sub_agents.run(agent, call, prompt)
             if rejection is not None:
                 self._reject(agent, call, rejection)
         else:

@@ -83,13 +83,24 @@ class TurnLoop:
             state.messages.append(message)
             tool_calls: list[JsonDict] = message.get("tool_calls") or []
             if not tool_calls:
-                return self._level.output("completed", result=_text(message.get("content")))
+                return self._final_output(agent, _text(message.get("content")))
             state.turn_calls = [
                 ToolCallState(tool_call=tc, kind=call_kind(agent, tc)) for tc in tool_calls
             ]
             ended = await self._turn_calls.finish_turn(agent)
             if ended:
                 return ended
+
+    def _final_output(self, agent: Agent, text: str) -> AgentRunOutput:
+        """The run's output for the model's final answer, checked by the agent's
+        `output_check` if it has one."""
+        if agent.output_check is None:
+            return self._level.output("completed", result=text)
+        try:
+            result = agent.output_check(text)
+        except ValueError as error:
+            return self._level.output("error", error=f"the model's final answer: {error}")
+        return self._level.output("completed", result=result)
 
     async def _call_model(self, agent: Agent) -> ModelCallOutput:
         """Run the `call_model` activity on the conversation so far (passed by reference)."""
