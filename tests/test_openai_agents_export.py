@@ -72,17 +72,18 @@ async def test_the_sdk_loads_an_exported_run_and_finishes_it(
     assert model.remaining_steps == 0
 
 
+async def _waiting_hr_export(env: WorkflowEnvironment, task_queue: str) -> dict[str, Any]:
+    """The export of an `sdk_hr_agent` run that waits for its nested approval."""
+    async with running_worker(env.client, task_queue, sdk_agents.SCRIPTS, agents=AGENTS):
+        handle = await start_agent(env.client, task_queue, "sdk_hr_agent", "Onboard stzhang.")
+        await wait_for_pending(handle)
+        return await export_run(env.client, handle.id)
+
+
 async def test_exported_then_imported_the_run_says_the_same(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
-    async with running_worker(
-        time_skipping_env.client, task_queue, sdk_agents.SCRIPTS, agents=AGENTS
-    ):
-        handle = await start_agent(
-            time_skipping_env.client, task_queue, "sdk_hr_agent", "Onboard stzhang."
-        )
-        await wait_for_pending(handle)
-        here = await export_run(time_skipping_env.client, handle.id)
+    here = await _waiting_hr_export(time_skipping_env, task_queue)
     back = continuation_from_run_state(await run_state_from_continuation(here), CATALOG)
     assert back["approval_info"][0]["path_ids"] == ["call_sub", "call_auth"]
     assert back["agents"] == here["agents"]
@@ -193,14 +194,7 @@ async def test_a_long_run_moves_out_beyond_the_sdk_default_of_ten_turns(
 async def test_a_record_the_agents_cannot_replay_is_refused_in_one_line(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ):
-    async with running_worker(
-        time_skipping_env.client, task_queue, sdk_agents.SCRIPTS, agents=AGENTS
-    ):
-        handle = await start_agent(
-            time_skipping_env.client, task_queue, "sdk_hr_agent", "Onboard stzhang."
-        )
-        await wait_for_pending(handle)
-        continuation = await export_run(time_skipping_env.client, handle.id)
+    continuation = await _waiting_hr_export(time_skipping_env, task_queue)
     first_call = continuation["continuation"]["messages"][2]["tool_calls"][0]
     first_call["function"]["name"] = "fax_tool"  # a tool the SDK agent does not have
     with pytest.raises(RunStateError) as refused:
