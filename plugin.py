@@ -58,6 +58,7 @@ PASSTHROUGH_MODULES = {
     f"{PACKAGE}.workflows._search_attributes": "search attribute keys and pure functions",
     f"{PACKAGE}.workflows._input_seal": "pure HMAC functions over a run's input",
     f"{PACKAGE}.workflows._descriptions": "constant strings: the handlers' descriptions",
+    f"{PACKAGE}.workflows._conversation_feed": "a class, no module state",
 }
 
 
@@ -144,7 +145,10 @@ class AgentPlugin(SimplePlugin):
             PLUGIN_NAME,
             data_converter=lambda existing: agent_data_converter(existing, storage),
             workflows=[AgentWorkflow],
-            activities=[models.call_model, ToolActivities(self.agents).run_tool],
+            activities=[
+                models.call_model,
+                ToolActivities(self.agents, models.conversation_cache).run_tool,
+            ],
             workflow_runner=_sandbox_with_passthrough,
         )
 

@@ -2,12 +2,14 @@
 
 from agent_continuations.activities._conversation import (
     CONVERSATION_QUERY,
+    AddedMessage,
     ConversationCache,
     ConversationPage,
     ConversationPageInput,
     ConversationRef,
     DigestChain,
     conversation_page,
+    message_bytes,
 )
 from agent_continuations.activities._model_call import (
     AGENT_HEADER,
@@ -22,6 +24,7 @@ from agent_continuations.activities._tool_call import ToolActivities, ToolCallIn
 
 __all__ = [
     "AGENT_HEADER",
+    "AddedMessage",
     "CONVERSATION_QUERY",
     "ConversationCache",
     "ConversationPage",
@@ -30,6 +33,7 @@ __all__ = [
     "DigestChain",
     "MAX_RESULT_ENV",
     "conversation_page",
+    "message_bytes",
     "max_result_bytes",
     "ModelActivities",
     "ModelCallInput",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from agent_continuations.shared import JsonDict
+from agent_continuations.shared import JsonDict, WithoutDefaults
 from agent_continuations.storage import PAYLOAD_THRESHOLD_BYTES
 
 # The workflow query `call_model` reads the conversation with.
@@ -34,6 +34,27 @@ class ConversationRef(BaseModel):
 
     length: int = Field(ge=0)
     digest: str
+
+
+class AddedMessage(WithoutDefaults):
+    """A message added since the level's previous model call: given inline (`message`), or
+    produced by an activity on the worker, which then finds it without asking the workflow:
+    the previous call's reply (`reply`), or the result of the tool call `tool_call_id`."""
+
+    message: JsonDict | None = None
+    reply: bool = False
+    tool_call_id: str | None = None
+
+    def key(self) -> str | None:
+        """Under which key the worker keeps the message it produced (see `produced_key`)."""
+        if self.reply:
+            return produced_key(None)
+        return produced_key(self.tool_call_id) if self.tool_call_id is not None else None
+
+
+def produced_key(tool_call_id: str | None) -> str:
+    """The key of a message an activity produced: a model reply, or a tool call's result."""
+    return "reply" if tool_call_id is None else f"tool:{tool_call_id}"
 
 
 class ConversationPageInput(BaseModel):
@@ -99,6 +120,34 @@ class _Cached:
     messages: list[JsonDict] = field(default_factory=list)
     chain: DigestChain = field(default_factory=DigestChain)
     size: int = 0
+    # Messages this worker's activities produced since, by `produced_key`.
+    produced: dict[str, JsonDict] = field(default_factory=dict)
+
+    def drop_produced(self) -> int:
+        """Forget the produced messages; how many bytes they took."""
+        size = sum(len(message_bytes(m)) for m in self.produced.values())
+        self.produced = {}
+        return size
+
+    def with_added(self, ref: ConversationRef, added: list[AddedMessage]) -> _Cached | None:
+        """This conversation's first messages and `added`, if that is the conversation `ref`
+        names (None when a message is missing or the digests differ)."""
+        start = ref.length - len(added)
+        if not added or start < 0 or len(self.messages) < start:
+            return None
+        resolved = [
+            a.message if a.message is not None else self.produced.get(a.key() or "") for a in added
+        ]
+        if any(message is None for message in resolved):
+            return None
+        candidate = _Cached(self.messages[:start], DigestChain(), 0)
+        candidate.chain.digests = self.chain.digests[: start + 1]
+        candidate.messages += [m for m in resolved if m is not None]
+        candidate.chain.extend(candidate.messages)
+        if not _matches(candidate, ref):
+            return None
+        candidate.size = sum(len(message_bytes(m)) for m in candidate.messages)
+        return candidate
 
 
 class ConversationCache:
@@ -114,16 +163,35 @@ class ConversationCache:
         self._size = 0
         self.reads_from_start = 0  # conversations the cache lacked and read whole
 
+    def remember(self, workflow_id: str, key: str, message: JsonDict) -> None:
+        """Keep a message an activity of this worker produced for the workflow (`key` from
+        `produced_key`), for its next model call to find without asking the workflow."""
+        entry = self._entries.pop(workflow_id, None) or _Cached()
+        self._size -= entry.size
+        old = entry.produced.get(key)
+        entry.size += len(message_bytes(message)) - (len(message_bytes(old)) if old else 0)
+        entry.produced[key] = message
+        self._keep(workflow_id, entry)
+
     async def messages(
-        self, workflow_id: str, ref: ConversationRef, fetch: FetchPage
+        self,
+        workflow_id: str,
+        ref: ConversationRef,
+        fetch: FetchPage,
+        added: list[AddedMessage] | None = None,
     ) -> list[JsonDict]:
-        """The conversation `ref` names, read from the cache and through `fetch`.
+        """The conversation `ref` names, from the cache and the `added` messages, and through
+        `fetch` for what they lack.
 
         Raises:
             ConversationMismatch: The workflow's messages do not match the reference.
         """
         entry = self._entries.pop(workflow_id, None) or _Cached()
         self._size -= entry.size
+        extended = entry.with_added(ref, added or [])
+        if extended is not None:
+            entry = extended
+        entry.size -= entry.drop_produced()  # what was produced before this call is used up
         if entry.messages and not _matches(entry, ref) and len(entry.messages) < ref.length:
             await _read_more(entry, ref.length, fetch)  # only the messages added since
         if not _matches(entry, ref):  # not cached, another run under this ID, or stale

@@ -21,17 +21,19 @@ from temporalio.service import RPCError
 from agent_continuations.activities._catalog import catalog_agent
 from agent_continuations.activities._conversation import (
     CONVERSATION_QUERY,
+    AddedMessage,
     ConversationCache,
     ConversationMismatch,
     ConversationPage,
     ConversationPageInput,
     ConversationRef,
+    produced_key,
 )
 from agent_continuations.activities._heartbeat import heartbeating
 from agent_continuations.activities._recordable import recordable
 from agent_continuations.activities._tracing import traced
 from agent_continuations.agent_definitions import AgentCatalog
-from agent_continuations.shared import JsonDict, ModelSettings, TokenUsage
+from agent_continuations.shared import JsonDict, ModelSettings, TokenUsage, WithoutDefaults
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 # Names the agent on requests to the clients given by model name (`model_clients`), such as
@@ -39,7 +41,7 @@ RETRYABLE_STATUS = frozenset({408, 409, 429})
 AGENT_HEADER = "x-agent-name"
 
 
-class ModelCallInput(BaseModel):
+class ModelCallInput(WithoutDefaults):
     """Input of the `call_model` activity. Tools are looked up from the agent's name.
 
     `AgentWorkflow` passes its conversation by reference (`conversation`): the activity reads
@@ -49,6 +51,11 @@ class ModelCallInput(BaseModel):
     agent: str
     model: str
     conversation: ConversationRef | None = None
+    added: list[AddedMessage] = Field(
+        default_factory=list,
+        description="The conversation's last messages, added since the level's previous call: "
+        "a worker that has the ones before finds the conversation without asking the workflow.",
+    )
     messages: list[JsonDict] = Field(default_factory=list)
     settings: ModelSettings = Field(default_factory=ModelSettings)
 
@@ -177,6 +184,11 @@ class ModelActivities:
         self._remote: openai.AsyncOpenAI | None = None
         self._agents = AgentCatalog()
 
+    @property
+    def conversation_cache(self) -> ConversationCache:
+        """The worker's cache of conversations, which `ToolActivities` adds results to."""
+        return self._conversations
+
     def for_agents(self, agents: AgentCatalog) -> ModelActivities:
         """These activities, for the agents of `agents`, sharing clients and cache."""
         bound = copy.copy(self)
@@ -213,7 +225,9 @@ class ModelActivities:
             return await workflow.query(CONVERSATION_QUERY, page, result_type=ConversationPage)
 
         try:
-            return await self._conversations.messages(workflow_id, input.conversation, fetch)
+            return await self._conversations.messages(
+                workflow_id, input.conversation, fetch, input.added
+            )
         except (ConversationMismatch, RPCError, WorkflowQueryFailedError) as error:
             raise ApplicationError(
                 f"cannot read the conversation from workflow {workflow_id}: {error}",
@@ -256,10 +270,16 @@ class ModelActivities:
         if not completion.choices:
             raise ApplicationError("model returned no choices", type="ModelEmptyResponse")
         message = completion.choices[0].message.model_dump(mode="json")
-        output = ModelCallOutput(
-            message=message,
-            total_tokens=usage.total_tokens if usage else 0,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
+        output = recordable(
+            ModelCallOutput(
+                message=message,
+                total_tokens=usage.total_tokens if usage else 0,
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+            ),
+            "the model's reply",
         )
-        return recordable(output, "the model's reply")
+        if input.conversation is not None:  # the workflow's next call finds the reply here
+            workflow_id = activity.info().workflow_id or ""
+            self._conversations.remember(workflow_id, produced_key(None), output.message)
+        return output

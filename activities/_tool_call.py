@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from agent_continuations.activities._catalog import catalog_agent
+from agent_continuations.activities._conversation import ConversationCache, produced_key
 from agent_continuations.activities._heartbeat import heartbeating
 from agent_continuations.activities._recordable import recordable
 from agent_continuations.activities._signed_approval import SignedApproval, signature_problem
@@ -23,10 +24,11 @@ from agent_continuations.agent_definitions import (
     ToolCallContext,
     tool_call_context,
 )
-from agent_continuations.shared import JsonDict, validation_problems
+from agent_continuations.continuations import tool_message
+from agent_continuations.shared import JsonDict, WithoutDefaults, validation_problems
 
 
-class ToolCallInput(pydantic.BaseModel):
+class ToolCallInput(WithoutDefaults):
     """Input of the `run_tool` activity."""
 
     agent: str
@@ -34,6 +36,9 @@ class ToolCallInput(pydantic.BaseModel):
     arguments: JsonDict
     idempotency_key: str = Field(
         "", description="Stable across retries of this call: workflow ID, turn and call ID."
+    )
+    tool_call_id: str = Field(
+        "", description="The model's ID of the call, under which the worker keeps its result."
     )
     approval_key: str = Field("", description="The workers' secret `approval_proof` is under.")
     approval_proof: str = Field(
@@ -71,10 +76,15 @@ class ToolActivities:
 
     Args:
         agents: The agents whose tools this worker runs.
+        conversation_cache: Where results are kept for the next model call to find (the
+            model activities' cache, see `ModelActivities.conversation_cache`).
     """
 
-    def __init__(self, agents: AgentCatalog) -> None:
+    def __init__(
+        self, agents: AgentCatalog, conversation_cache: ConversationCache | None = None
+    ) -> None:
         self._agents = agents
+        self._conversations = conversation_cache
 
     def _tool(self, input: ToolCallInput) -> Tool:
         """The tool the call names, if it may run on this activity's task queue.
@@ -179,4 +189,11 @@ class ToolActivities:
                 type="UnreadableToolResult",
                 non_retryable=True,
             ) from None
-        return recordable(ToolCallOutput(content=content), f"the result of tool {input.tool!r}")
+        output = recordable(ToolCallOutput(content=content), f"the result of tool {input.tool!r}")
+        if self._conversations is not None and input.tool_call_id:
+            self._conversations.remember(
+                activity.info().workflow_id or "",
+                produced_key(input.tool_call_id),
+                tool_message(input.tool_call_id, output.content),
+            )
+        return output

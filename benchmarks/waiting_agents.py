@@ -9,9 +9,10 @@ Against a running server, for each cache size K: starts `python worker.py` on a 
 polls the root's `pending_approvals` until every tree waits for its sub-agent's
 `authorize_account` call, samples the worker's RSS, then sends each root the `approve` signal
 (with the call's digest, as the Web UI would) and reads when each root closed. Then the same
-for a bare tree of the same shape, run by this script in `--bare-worker` mode: a root that runs
-a model-like activity and a child that runs one and waits for `approve` (forwarded by the root),
-then runs a tool-like activity. Prints a table and writes `{"waiting": {...}}` to `--json`.
+for a bare tree of the same shape, run by this script in `--bare-worker` mode: a root and a child
+that run the activities the agent tree runs, in the same order (five model-like calls, three
+tool-like ones), the child waiting for `approve` forwarded by the root. Prints a table and
+writes `{"waiting": {...}}` to `--json`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,22 @@ async def bare_tool(name: str) -> str:
     return f"{name} done"
 
 
+# The bare tree runs the activities the agent tree runs, in the same order: the root's model
+# call, its tool beside the child; the child's model call, tool, model call, the approved tool
+# and a last model call; then the root's last model call.
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+
+async def _model(prompt: str) -> str:
+    return await workflow.execute_activity(
+        bare_model, prompt, start_to_close_timeout=ACTIVITY_TIMEOUT
+    )
+
+
+async def _tool(name: str) -> str:
+    return await workflow.execute_activity(bare_tool, name, start_to_close_timeout=ACTIVITY_TIMEOUT)
+
+
 @workflow.defn(name="BareChild")
 class BareChild:
     def __init__(self) -> None:
@@ -63,16 +80,15 @@ class BareChild:
 
     @workflow.run
     async def run(self, prompt: str) -> str:
-        await workflow.execute_activity(
-            bare_model, prompt, start_to_close_timeout=timedelta(seconds=30)
-        )
+        await _model(prompt)
+        await _tool("create_account")
+        await _model(prompt)
         parent = workflow.info().parent
         assert parent is not None
         await workflow.get_external_workflow_handle(parent.workflow_id).signal("child_waiting")
         await workflow.wait_condition(lambda: self._approved)
-        return await workflow.execute_activity(
-            bare_tool, "authorize_account", start_to_close_timeout=timedelta(seconds=30)
-        )
+        await _tool("authorize_account")
+        return await _model(prompt)
 
     @workflow.signal(name="approve")
     def approve(self) -> None:
@@ -86,12 +102,12 @@ class BareRoot:
 
     @workflow.run
     async def run(self, prompt: str) -> str:
-        await workflow.execute_activity(
-            bare_model, prompt, start_to_close_timeout=timedelta(seconds=30)
-        )
-        result = await workflow.execute_child_workflow(
+        await _model(prompt)
+        child = workflow.execute_child_workflow(
             BareChild.run, prompt, id=f"{workflow.info().workflow_id}-child"
         )
+        await asyncio.gather(_tool("send_email_tool"), child)
+        result = await _model(prompt)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 

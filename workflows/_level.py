@@ -12,6 +12,7 @@ from agent_continuations.shared import (
     payload_problem,
 )
 from agent_continuations.workflows._continuation import build_continuation
+from agent_continuations.workflows._conversation_feed import ConversationFeed
 from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._state import AgentState, ToolCallState
 from agent_continuations.workflows._tree import LevelTree, WaitingEntry
@@ -43,6 +44,7 @@ class Level:
         self.state = state
         self.keys = keys
         self.seals = seals
+        self.feed = ConversationFeed()  # what the next model call tells the worker
         # The level exits with its continuation once nothing else runs (its tree parks).
         self.parking = False
         # Why the current turn stops: its open calls are answered as skipped.

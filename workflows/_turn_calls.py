@@ -190,6 +190,7 @@ class TurnCalls:
                     tool=call.name,
                     arguments=arguments,
                     idempotency_key=key,
+                    tool_call_id=call.id,
                     approval_key=proof_key,
                     approval_proof=proof,
                     signed_approval=signed_approval(call) if approved else None,
@@ -202,4 +203,5 @@ class TurnCalls:
             )
         except ActivityError as error:
             return f"Error: tool {call.name} failed: {cause_message(error)}"
+        self._level.feed.tool_ran(call.id)
         return output.content

@@ -81,6 +81,7 @@ class TurnLoop:
             except ValueError as error:
                 return self._level.output("error", error=f"the model's reply is malformed: {error}")
             state.messages.append(message)
+            self._level.feed.replied(message, reply.message)
             tool_calls: list[JsonDict] = message.get("tool_calls") or []
             if not tool_calls:
                 return self._final_output(agent, _text(message.get("content")))
@@ -115,6 +116,7 @@ class TurnLoop:
             agent=agent.name,
             model=self._level.state.model,
             conversation=self._digests.ref(self._level.state.messages),
+            added=self._level.feed.added(self._level.state.messages),
             settings=self._model_settings(agent),
         )
         return await workflow.execute_activity_method(
