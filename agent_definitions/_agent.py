@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agent_continuations.agent_definitions._activity_options import ActivityOptions
 from agent_continuations.agent_definitions._suspension import SuspensionPolicy
 from agent_continuations.agent_definitions._tool import Tool
 from agent_continuations.shared import ModelSettings
+
+if TYPE_CHECKING:
+    import openai
 
 RejectPolicy = Literal["end", "tell_model"]
 DEFAULT_MAX_TURNS = 50
@@ -47,6 +50,9 @@ class Agent:
             calls (the `call_model` activity).
         approvers: Who alone may decide the calls of this agent's tools that need approval
             and name no approvers of their own (see `tool(approvers=...)`).
+        model_client: The chat-completions client this agent's model calls go through, for
+            every run, instead of the worker's (e.g. another framework's model served
+            in-process, see `frameworks.pydantic_ai`); None uses the worker's.
     """
 
     name: str
@@ -63,6 +69,7 @@ class Agent:
     model_settings: ModelSettings = field(default_factory=ModelSettings)
     model_activity_options: ActivityOptions = field(default_factory=ActivityOptions)
     approvers: Sequence[str] = ()
+    model_client: openai.AsyncOpenAI | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"

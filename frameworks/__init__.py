@@ -1,0 +1,1 @@
+"""Agents written with other frameworks, run here as ours."""

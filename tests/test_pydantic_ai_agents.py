@@ -1,0 +1,51 @@
+"""Pydantic AI agents run here: tools, deps, approvals, ModelRetry, structured output."""
+
+from __future__ import annotations
+
+import json
+
+from temporalio.testing import WorkflowEnvironment
+
+import pydantic_ai_agents as pa
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
+from helpers import running_worker, start_agent, tool_results, wait_for_pending
+
+
+async def test_approved_refund_runs_once_with_deps(time_skipping_env: WorkflowEnvironment, task_queue):
+    client = time_skipping_env.client
+    pa.LEDGER.clear()
+    async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
+        handle = await start_agent(client, task_queue, "refunds", "Refund order A-17.")
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["refund"] and entry["path_ids"] == ["c_r"]
+        assert [name for name, _ in pa.LEDGER] == ["lookup_order"]
+        await handle.signal(AgentWorkflow.approve, ApprovalDecision(tool_call_id="c_r"))
+        output = await handle.result()
+    assert output.end_reason == "completed", output.error
+    assert output.result == "refund: Refunded 25.0 EUR on order A-17."
+    refunds = [args for name, args in pa.LEDGER if name == "refund"]
+    assert refunds == [{"order_id": "A-17", "amount": 25.0, "call": "c_r"}]
+    assert output.messages[0] == {
+        "role": "developer",
+        "content": "You work for the shop.\n\nRefund what the customer asks.",
+    }
+
+
+async def test_model_retry_is_what_the_model_reads(time_skipping_env: WorkflowEnvironment, task_queue):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
+        output = await (await start_agent(client, task_queue, "stock_agent", "How many?")).result()
+    assert output.end_reason == "completed", output.error
+    assert output.result == (
+        "{\"error\":\"'bad sku' is not a SKU: SKUs have no spaces\"} | 7"
+    )
+
+
+async def test_structured_output_is_validated_json(time_skipping_env: WorkflowEnvironment, task_queue):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
+        output = await (await start_agent(client, task_queue, "invoicing", "Bill ACME")).result()
+    assert output.end_reason == "completed", output.error
+    assert json.loads(output.result or "") == {"customer": "ACME", "total": 120.0}
+    assert tool_results(output) == {"price": "120.0"}
