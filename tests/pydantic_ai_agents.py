@@ -141,7 +141,8 @@ def invoice_model(messages: list[ModelMessage], info: AgentInfo) -> ModelRespons
     turn = _turn(messages)
     if turn == 0:
         return ModelResponse(parts=[ToolCallPart("price", {"item": "desk"}, tool_call_id="p0")])
-    args = {"customer": "ACME", "total": "lots"} if turn == 1 else {"customer": "ACME", "total": 120}
+    total = "lots" if turn == 1 else 120
+    args = {"customer": "ACME", "total": total}
     return ModelResponse(parts=[ToolCallPart(output_tool.name, args, tool_call_id=f"o{turn}")])
 
 

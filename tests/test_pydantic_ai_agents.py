@@ -12,7 +12,9 @@ from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
 
 
-async def test_approved_refund_runs_once_with_deps(time_skipping_env: WorkflowEnvironment, task_queue):
+async def test_approved_refund_runs_once_with_deps(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
     client = time_skipping_env.client
     pa.LEDGER.clear()
     async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
@@ -32,17 +34,19 @@ async def test_approved_refund_runs_once_with_deps(time_skipping_env: WorkflowEn
     }
 
 
-async def test_model_retry_is_what_the_model_reads(time_skipping_env: WorkflowEnvironment, task_queue):
+async def test_model_retry_is_what_the_model_reads(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
     client = time_skipping_env.client
     async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
         output = await (await start_agent(client, task_queue, "stock_agent", "How many?")).result()
     assert output.end_reason == "completed", output.error
-    assert output.result == (
-        "{\"error\":\"'bad sku' is not a SKU: SKUs have no spaces\"} | 7"
-    )
+    assert output.result == ('{"error":"\'bad sku\' is not a SKU: SKUs have no spaces"} | 7')
 
 
-async def test_structured_output_is_validated_json(time_skipping_env: WorkflowEnvironment, task_queue):
+async def test_structured_output_is_validated_json(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
     client = time_skipping_env.client
     async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
         output = await (await start_agent(client, task_queue, "invoicing", "Bill ACME")).result()

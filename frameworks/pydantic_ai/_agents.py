@@ -55,8 +55,8 @@ def _static_texts(agent: pydantic_ai.Agent[Any, Any], name: str) -> tuple[str, s
             f"pydantic_ai agent {name!r}: a system prompt function (@agent.system_prompt) is "
             "evaluated per run and cannot be replayed here: give it as a string"
         )
-    instructions = [part.instruction for part in agent._instructions]
-    if not all(isinstance(text, str) for text in instructions):
+    instructions = [p.instruction for p in agent._instructions if isinstance(p.instruction, str)]
+    if len(instructions) != len(agent._instructions):
         raise PydanticAIAgentError(
             f"pydantic_ai agent {name!r}: instructions given by a function are evaluated per "
             "run and cannot be replayed here: give them as a string"

@@ -103,14 +103,13 @@ def _request_messages(request: ModelRequest) -> list[JsonDict]:
         if isinstance(part, SystemPromptPart):
             messages.append({"role": "developer", "content": part.content})
         elif isinstance(part, UserPromptPart):
-            if not isinstance(part.content, str):
-                if not all(isinstance(item, str) for item in part.content):
-                    raise MessageConversionError(
-                        "a user prompt with files or images has no counterpart here"
-                    )
-                messages.append({"role": "user", "content": "".join(part.content)})
-            else:
-                messages.append({"role": "user", "content": part.content})
+            items = [part.content] if isinstance(part.content, str) else list(part.content)
+            texts = [item for item in items if isinstance(item, str)]
+            if len(texts) != len(items):
+                raise MessageConversionError(
+                    "a user prompt with files or images has no counterpart here"
+                )
+            messages.append({"role": "user", "content": "".join(texts)})
         elif isinstance(part, ToolReturnPart):
             messages.append(
                 {
@@ -127,7 +126,9 @@ def _request_messages(request: ModelRequest) -> list[JsonDict]:
             else:
                 messages.append({"role": "user", "content": text})
         else:
-            raise MessageConversionError(f"a request part {part.part_kind!r} has no counterpart here")
+            raise MessageConversionError(
+                f"a request part {part.part_kind!r} has no counterpart here"
+            )
     return messages
 
 

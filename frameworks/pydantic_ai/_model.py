@@ -33,8 +33,8 @@ from pydantic_ai.settings import ModelSettings as PydanticAIModelSettings
 from pydantic_ai.tools import ToolDefinition
 
 from agent_continuations.frameworks.pydantic_ai._messages import (
-    response_message,
     chat_to_model_messages,
+    response_message,
 )
 from agent_continuations.shared import JsonDict
 
