@@ -85,20 +85,45 @@ def _scripts(name: str, module: Any) -> dict[str, Any]:
     return dict(scripts)
 
 
+def _framework_agents(name: str, values: list[tuple[str, Any]], ours: list[Agent]) -> list[Agent]:
+    """Ours made of the Pydantic AI agents among `values`, unless one of `ours` was made of
+    it; the framework is imported only when the module has imported it.
+
+    Raises:
+        AgentModuleError: One of them cannot run here.
+    """
+    if "pydantic_ai" not in sys.modules:
+        return []
+    from agent_continuations.frameworks.pydantic_ai import pydantic_ai_agents
+
+    try:
+        return pydantic_ai_agents(values, ours)
+    except ValueError as error:
+        raise AgentModuleError(f"agent module {name!r}: {error}") from None
+
+
 def module_agents(name: str, module: Any) -> list[Agent]:
     """The agents a module defines: its `AGENTS` list if it has one, else every module-level
-    name bound to an `Agent`.
+    name bound to an `Agent`, or to a `pydantic_ai.Agent` (made one of ours with
+    `frameworks.pydantic_ai.from_pydantic_ai`'s defaults).
 
     Raises:
         AgentModuleError: `AGENTS` is not a list of agents, or the module defines none.
     """
     listed = getattr(module, AGENTS_ATTRIBUTE, None)
     if listed is not None:
-        if not isinstance(listed, list | tuple) or not all(isinstance(a, Agent) for a in listed):
+        if not isinstance(listed, list | tuple):
             raise AgentModuleError(f"{AGENTS_ATTRIBUTE} of agent module {name!r} must list Agents")
-        agents = list(listed)
+        agents = [a for a in listed if isinstance(a, Agent)]
+        others = [a for a in listed if not isinstance(a, Agent)]
+        variables = {id(value): variable for variable, value in vars(module).items()}
+        converted = _framework_agents(name, [(variables.get(id(a), ""), a) for a in others], agents)
+        if len(converted) != len(others):
+            raise AgentModuleError(f"{AGENTS_ATTRIBUTE} of agent module {name!r} must list Agents")
+        agents += converted
     else:
         agents = [value for value in vars(module).values() if isinstance(value, Agent)]
+        agents += _framework_agents(name, list(vars(module).items()), agents)
     if not agents:
         raise AgentModuleError(
             f"agent module {name!r} defines no agent: give it module-level Agent(...) objects "

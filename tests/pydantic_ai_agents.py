@@ -164,3 +164,40 @@ AGENTS = [
     from_pydantic_ai(stock_agent),
     from_pydantic_ai(invoicing),
 ]
+
+
+# Three levels, each a Pydantic AI agent: director > hr > accounts, where the approval waits.
+def _delegate(tool: str, call_id: str):
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if _turn(messages) == 0:
+            prompt = {"prompt": f"please, via {tool}"}
+            return ModelResponse(parts=[ToolCallPart(tool, prompt, tool_call_id=call_id)])
+        return ModelResponse(parts=[TextPart(f"{tool} said: {_returns(messages)[tool]}")])
+
+    return model
+
+
+def accounts_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    if _turn(messages) == 0:
+        args = {"username": "stzhang", "level": 2}
+        return ModelResponse(parts=[ToolCallPart("authorize", args, tool_call_id="c_auth")])
+    return ModelResponse(parts=[TextPart(_returns(messages)["authorize"])])
+
+
+accounts = Agent(FunctionModel(accounts_model), name="accounts", description="Manages accounts.")
+
+
+@accounts.tool_plain(requires_approval=True)
+def authorize(username: str, level: int) -> str:
+    """Authorize an account."""
+    LEDGER.append(("authorize", {"username": username, "level": level}))
+    return f"{username} authorized at level {level}"
+
+
+hr = Agent(FunctionModel(_delegate("accounts_tool", "c_hr")), name="hr")
+director = Agent(FunctionModel(_delegate("hr_tool", "c_dir")), name="director")
+
+DIRECTOR = from_pydantic_ai(
+    director, sub_agents=[from_pydantic_ai(hr, sub_agents=[from_pydantic_ai(accounts)])]
+)
+AGENTS.append(DIRECTOR)

@@ -53,3 +53,32 @@ async def test_structured_output_is_validated_json(
     assert output.end_reason == "completed", output.error
     assert json.loads(output.result or "") == {"customer": "ACME", "total": 120.0}
     assert tool_results(output) == {"price": "120.0"}
+
+
+async def test_sub_agent_approval_is_decided_at_the_root(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    pa.LEDGER.clear()
+    async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
+        handle = await start_agent(client, task_queue, "director", "Authorize stzhang.")
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["hr_tool", "accounts_tool", "authorize"]
+        assert entry["path_ids"] == ["c_dir", "c_hr", "c_auth"]
+        assert pa.LEDGER == []
+        await handle.signal(
+            AgentWorkflow.approve,
+            ApprovalDecision(
+                path_ids=entry["path_ids"], arguments={"username": "stzhang", "level": 1}
+            ),
+        )
+        output = await handle.result()
+    assert output.end_reason == "completed", output.error
+    assert pa.LEDGER == [("authorize", {"username": "stzhang", "level": 1})]
+    assert output.result == (
+        "hr_tool said: accounts_tool said: Note: a person edited the arguments before approving; "
+        'the call ran with {"username": "stzhang", "level": 1}.\nstzhang authorized at level 1'
+    )
+    [decision] = output.decisions
+    assert decision.edited_arguments == {"username": "stzhang", "level": 1}
+    assert decision.original_arguments == {"username": "stzhang", "level": 2}

@@ -13,5 +13,11 @@ from agent_continuations.frameworks.pydantic_ai._agents import (
     PydanticAIAgentError,
     from_pydantic_ai,
 )
+from agent_continuations.frameworks.pydantic_ai._loading import pydantic_ai_agents
 
-__all__ = ["PydanticAIAgent", "PydanticAIAgentError", "from_pydantic_ai"]
+__all__ = [
+    "PydanticAIAgent",
+    "PydanticAIAgentError",
+    "from_pydantic_ai",
+    "pydantic_ai_agents",
+]

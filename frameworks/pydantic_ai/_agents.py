@@ -179,13 +179,15 @@ def from_pydantic_ai(
             `from_pydantic_ai(...)` agents).
         description: What the agent does, shown to a parent agent's model; the agent's
             `description` by default.
-        options: Further `Agent` arguments: `tool_name`, `on_reject`, `approval_timeout`,
+        options: Further `Agent` arguments: `tool_name`, `on_reject` (`tell_model` by default:
+            the model reads a rejection, as Pydantic AI's `ToolDenied`), `approval_timeout`,
             `max_turns`, `suspension_policies`, `approvers`, `model_activity_options`.
 
     Raises:
         PydanticAIAgentError: The agent uses a feature that cannot run durably here; the
             message is one line naming the agent and the feature.
     """
+    options.setdefault("on_reject", "tell_model")  # as Pydantic AI: the model reads a denial
     label = name or agent.name
     if not label:
         raise PydanticAIAgentError(
