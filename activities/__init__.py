@@ -17,10 +17,16 @@ from agent_continuations.activities._model_call import (
     provider_error,
 )
 from agent_continuations.activities._recordable import MAX_RESULT_ENV, max_result_bytes
-from agent_continuations.activities._tool_call import ToolActivities, ToolCallInput, ToolCallOutput
+from agent_continuations.activities._tool_call import (
+    APPROVAL_NEEDED,
+    ToolActivities,
+    ToolCallInput,
+    ToolCallOutput,
+)
 
 __all__ = [
     "AGENT_HEADER",
+    "APPROVAL_NEEDED",
     "CONVERSATION_QUERY",
     "ConversationCache",
     "ConversationPage",

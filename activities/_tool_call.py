@@ -18,11 +18,16 @@ from agent_continuations.activities._recordable import recordable
 from agent_continuations.activities._tracing import traced
 from agent_continuations.agent_definitions import (
     AgentCatalog,
+    ApprovalNeeded,
     Tool,
     ToolCallContext,
     tool_call_context,
 )
 from agent_continuations.shared import JsonDict, validation_problems
+
+# The failure type of a call whose tool raised `ApprovalNeeded`: the workflow then waits for
+# a decision and runs the call again, approved.
+APPROVAL_NEEDED = "ApprovalNeeded"
 
 
 class ToolCallInput(pydantic.BaseModel):
@@ -39,6 +44,9 @@ class ToolCallInput(pydantic.BaseModel):
         "",
         description="For a call that needed approval: proof, under the workers' secret, that "
         "the scheduling run approved exactly this call (see `WorkerSecrets.approval_proof`).",
+    )
+    approved: bool = Field(
+        False, description="A person approved the call; with the workers' secret, proven."
     )
 
 
@@ -58,7 +66,11 @@ def _call_context(input: ToolCallInput) -> ToolCallContext:
         or f"{info.workflow_run_id or info.activity_run_id}/{info.activity_id}"
     )
     return ToolCallContext(
-        idempotency_key=key, attempt=info.attempt, agent=input.agent, tool=input.tool
+        idempotency_key=key,
+        attempt=info.attempt,
+        agent=input.agent,
+        tool=input.tool,
+        approved=input.approved,
     )
 
 
@@ -102,7 +114,7 @@ class ToolActivities:
             ApplicationError: Non-retryable: no valid proof.
         """
         secrets = self._agents.secrets
-        if not secrets or not tool.requires_approval(input.arguments):
+        if not secrets or not (input.approved or tool.requires_approval(input.arguments)):
             return
         run_id = activity.info().workflow_run_id or ""
         expected = ""
@@ -149,10 +161,23 @@ class ToolActivities:
             tool_call_context(_call_context(input)),
         ):
             async with heartbeating():
-                if inspect.iscoroutinefunction(tool.function):
-                    result = await tool.function(**arguments)
-                else:
-                    result = await asyncio.to_thread(tool.function, **arguments)
+                try:
+                    if inspect.iscoroutinefunction(tool.function):
+                        result = await tool.function(**arguments)
+                    else:
+                        result = await asyncio.to_thread(tool.function, **arguments)
+                except ApprovalNeeded as asked:
+                    if input.approved:
+                        raise ApplicationError(
+                            f"tool {input.tool!r} asked for approval again after it was approved",
+                            type="ApprovalNeededAgain",
+                            non_retryable=True,
+                        ) from None
+                    raise ApplicationError(
+                        f"tool {input.tool!r} needs approval: {asked}",
+                        type=APPROVAL_NEEDED,
+                        non_retryable=True,
+                    ) from None
         # The tool has run: what follows can only fail the same way again, so it is not retried.
         try:
             content = result if isinstance(result, str) else json.dumps(result, default=str)

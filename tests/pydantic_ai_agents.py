@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_ai import Agent, DeferredToolRequests, ModelRetry, RunContext, Tool
+from pydantic_ai import (
+    Agent,
+    ApprovalRequired,
+    DeferredToolRequests,
+    ModelRetry,
+    RunContext,
+    Tool,
+)
 from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
@@ -201,3 +208,30 @@ DIRECTOR = from_pydantic_ai(
     director, sub_agents=[from_pydantic_ai(hr, sub_agents=[from_pydantic_ai(accounts)])]
 )
 AGENTS.append(DIRECTOR)
+
+
+# A tool that decides for itself, while it runs, that it needs approval.
+def payout_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    if _turn(messages) == 0:
+        return ModelResponse(
+            parts=[
+                ToolCallPart("payout", {"amount": 5}, tool_call_id="c_small"),
+                ToolCallPart("payout", {"amount": 5000}, tool_call_id="c_big"),
+            ]
+        )
+    return ModelResponse(parts=[TextPart(" | ".join(_all_returns(messages)))])
+
+
+payouts = Agent(FunctionModel(payout_model), name="payouts")
+
+
+@payouts.tool
+def payout(ctx: RunContext[None], amount: int) -> str:
+    """Pay an amount out."""
+    if amount > 100 and not ctx.tool_call_approved:
+        raise ApprovalRequired(metadata={"reason": "large"})
+    LEDGER.append(("payout", amount))
+    return f"paid {amount}"
+
+
+AGENTS.append(from_pydantic_ai(payouts))

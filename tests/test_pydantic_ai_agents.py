@@ -82,3 +82,37 @@ async def test_sub_agent_approval_is_decided_at_the_root(
     [decision] = output.decisions
     assert decision.edited_arguments == {"username": "stzhang", "level": 1}
     assert decision.original_arguments == {"username": "stzhang", "level": 2}
+
+
+async def test_approval_required_waits_then_runs_approved(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    pa.LEDGER.clear()
+    async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
+        handle = await start_agent(client, task_queue, "payouts", "Pay out.")
+        [entry] = await wait_for_pending(handle)
+        assert entry["path_ids"] == ["c_big"]
+        assert pa.LEDGER == [("payout", 5)]  # the small one ran; the large one asked
+        await handle.signal(AgentWorkflow.approve, ApprovalDecision(tool_call_id="c_big"))
+        output = await handle.result()
+    assert output.end_reason == "completed", output.error
+    assert pa.LEDGER == [("payout", 5), ("payout", 5000)]
+    assert output.result == "paid 5 | paid 5000"
+
+
+async def test_approval_required_rejected_tells_the_model(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    client = time_skipping_env.client
+    pa.LEDGER.clear()
+    async with running_worker(client, task_queue, {}, agents=pa.AGENTS):
+        handle = await start_agent(client, task_queue, "payouts", "Pay out.")
+        await wait_for_pending(handle)
+        await handle.signal(
+            AgentWorkflow.reject, ApprovalDecision(tool_call_id="c_big", reason="too much")
+        )
+        output = await handle.result()
+    assert output.end_reason == "completed", output.error
+    assert pa.LEDGER == [("payout", 5)]
+    assert output.result == "paid 5 | Rejected: too much. The call did not run."

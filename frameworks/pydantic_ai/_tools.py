@@ -10,12 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 import pydantic
-from pydantic_ai import ModelRetry, RunContext
+from pydantic_ai import ApprovalRequired, ModelRetry, RunContext
 from pydantic_ai import Tool as PydanticAITool
 from pydantic_ai.messages import ToolReturnPart
 from pydantic_ai.usage import RunUsage
 
-from agent_continuations.agent_definitions import ActivityOptions, Tool, current_tool_call
+from agent_continuations.agent_definitions import (
+    ActivityOptions,
+    ApprovalNeeded,
+    Tool,
+    current_tool_call,
+)
 
 DepsFactory = Callable[[], Any]
 
@@ -94,13 +99,15 @@ def convert_tool(
             usage=RunUsage(),
             tool_name=tool.name,
             tool_call_id=call_id,
-            tool_call_approved=needs_approval,
+            tool_call_approved=here.approved,
             run_step=0,
         )
         try:
             result = await function_schema.call(arguments, ctx)
         except ModelRetry as error:
             return model_retry_text(tool.name, call_id, error)
+        except ApprovalRequired as error:
+            raise ApprovalNeeded(f"{tool.name} raised ApprovalRequired") from error
         part = ToolReturnPart(tool_name=tool.name, content=result, tool_call_id=call_id)
         return part.model_response_str()
 
