@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -28,7 +29,13 @@ from agent_continuations.continuations import (
     loads_continuation,
     seal_key_from_env,
 )
-from agent_continuations.shared import MAX_SECONDS, BudgetInput, ResumeSignalInput, RunOptions
+from agent_continuations.shared import (
+    MAX_SECONDS,
+    BudgetInput,
+    JsonDict,
+    ResumeSignalInput,
+    RunOptions,
+)
 from agent_continuations.workflows import AgentWorkflow
 
 
@@ -48,6 +55,9 @@ async def export(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     except WorkflowUpdateFailedError as error:
         raise CliError(f"refused: {getattr(error.cause, 'message', None) or error.cause}") from None
+    reason = output["end_reason"]
+    if args.format == "pydantic-ai":
+        output = _to_pydantic_ai(output, args)
     text = json.dumps(output, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -55,7 +65,9 @@ async def export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     where = f" to {args.output}" if args.output else ""
     seal = "sealed" if key else f"unsealed: set {SEAL_KEY_ENV} to seal exports"
-    print(f"exported {output['end_reason']} continuation{where} ({seal})", file=sys.stderr)
+    if args.format == "pydantic-ai":
+        seal = "as a Pydantic AI run, unsealed"
+    print(f"exported {reason} continuation{where} ({seal})", file=sys.stderr)
     if args.move and run.running:
         print(
             f"moved: run {run.id} has ended with this continuation (also in its result); "
@@ -63,6 +75,53 @@ async def export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+PYDANTIC_AI_EXTRA = "pip install 'agent-continuations-temporal[pydantic-ai]'"
+
+
+def _pydantic_ai_run(data: Any) -> bool:
+    """Whether a file holds a paused Pydantic AI run: its message history (a list of
+    requests and responses) or `{"messages", "deferred_tool_requests"}`."""
+    if isinstance(data, dict):
+        return "deferred_tool_requests" in data and "messages" in data
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(m, dict) and m.get("kind") in ("request", "response") for m in data)
+    )
+
+
+def _from_pydantic_ai(data: Any, file: str) -> Any:
+    """A paused Pydantic AI run as our continuation.
+
+    Raises:
+        CliError: The extra is not installed, or the run cannot move in.
+    """
+    try:
+        from agent_continuations.frameworks.pydantic_ai import pydantic_ai_continuation
+    except ImportError:
+        raise CliError(f"{file}: a Pydantic AI run needs the extra: {PYDANTIC_AI_EXTRA}") from None
+    try:
+        return pydantic_ai_continuation(data)
+    except ValueError as error:
+        raise CliError(f"{file}: a Pydantic AI run that cannot resume here: {error}") from None
+
+
+def _to_pydantic_ai(output: JsonDict, args: argparse.Namespace) -> JsonDict:
+    """A waiting run's continuation as a Pydantic AI file.
+
+    Raises:
+        CliError: The extra is not installed, or the run does not wait at one level.
+    """
+    try:
+        from agent_continuations.frameworks.pydantic_ai import to_pydantic_ai
+    except ImportError:
+        raise CliError(f"--format pydantic-ai: install the extra: {PYDANTIC_AI_EXTRA}") from None
+    try:
+        return to_pydantic_ai(output, getattr(args, "catalog", None))
+    except ValueError as error:
+        raise CliError(f"run {args.workflow_id} has no Pydantic AI form: {error}") from None
 
 
 def _import_file(args: argparse.Namespace) -> ImportedContinuation:
@@ -76,8 +135,11 @@ def _import_file(args: argparse.Namespace) -> ImportedContinuation:
     except OSError as error:
         raise CliError(f"cannot read {args.file}: {error.strerror}") from None
     try:
+        data = loads_continuation(raw)
+        if _pydantic_ai_run(data):
+            data = _from_pydantic_ai(data, args.file)
         return import_continuation(
-            loads_continuation(raw),
+            data,
             args.catalog,
             agent=args.agent,
             key=seal_key_from_env(),
@@ -152,6 +214,13 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         "--move",
         action="store_true",
         help="end the run in the same step, so the file is its only live copy",
+    )
+    exporter.add_argument(
+        "--format",
+        choices=["ours", "pydantic-ai"],
+        default="ours",
+        help="pydantic-ai: the waiting level as {messages, deferred_tool_requests}, for "
+        "agent.run(message_history=..., deferred_tool_results=...) (the [pydantic-ai] extra)",
     )
     exporter.set_defaults(command=export)
 

@@ -235,3 +235,33 @@ def payout(ctx: RunContext[None], amount: int) -> str:
 
 
 AGENTS.append(from_pydantic_ai(payouts))
+
+
+# Two calls that need approval in one turn: one can be decided while the other waits.
+def transfers_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    if _turn(messages) == 0:
+        return ModelResponse(
+            parts=[
+                ToolCallPart("transfer", {"to": "acme", "cents": 100}, tool_call_id="c_t1"),
+                ToolCallPart("transfer", {"to": "globex", "cents": 200}, tool_call_id="c_t2"),
+            ]
+        )
+    return ModelResponse(parts=[TextPart(" | ".join(_all_returns(messages)))])
+
+
+transfers = Agent(
+    FunctionModel(transfers_model),
+    name="transfers",
+    instructions="Move money.",
+    output_type=[str, DeferredToolRequests],
+)
+
+
+@transfers.tool_plain(requires_approval=True)
+def transfer(to: str, cents: int) -> str:
+    """Move money to an account."""
+    LEDGER.append(("transfer", {"to": to, "cents": cents}))
+    return f"moved {cents} to {to}"
+
+
+AGENTS.append(from_pydantic_ai(transfers))

@@ -13,11 +13,19 @@ from agent_continuations.frameworks.pydantic_ai._agents import (
     PydanticAIAgentError,
     from_pydantic_ai,
 )
+from agent_continuations.frameworks.pydantic_ai._files import (
+    PydanticAIFileError,
+    pydantic_ai_continuation,
+    to_pydantic_ai,
+)
 from agent_continuations.frameworks.pydantic_ai._loading import pydantic_ai_agents
 
 __all__ = [
     "PydanticAIAgent",
     "PydanticAIAgentError",
+    "PydanticAIFileError",
     "from_pydantic_ai",
     "pydantic_ai_agents",
+    "pydantic_ai_continuation",
+    "to_pydantic_ai",
 ]
