@@ -92,7 +92,7 @@ def _framework_agents(name: str, values: list[tuple[str, Any]], ours: list[Agent
     Raises:
         AgentModuleError: One of them cannot run here.
     """
-    if "pydantic_ai" not in sys.modules:
+    if sys.modules.get("pydantic_ai") is None:
         return []
     from agent_continuations.frameworks.pydantic_ai import pydantic_ai_agents
 
