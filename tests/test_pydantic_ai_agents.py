@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from pydantic_ai import Agent
+from pydantic_ai.messages import ModelResponse, ToolCallPart
+from pydantic_ai.models.function import FunctionModel
 from temporalio.testing import WorkflowEnvironment
 
 import pydantic_ai_agents as pa
+from agent_continuations.frameworks.pydantic_ai import from_pydantic_ai
 from agent_continuations.shared import ApprovalDecision
 from agent_continuations.workflows import AgentWorkflow
 from helpers import running_worker, start_agent, tool_results, wait_for_pending
@@ -116,3 +121,35 @@ async def test_approval_required_rejected_tells_the_model(
     assert output.end_reason == "completed", output.error
     assert pa.LEDGER == [("payout", 5)]
     assert output.result == "paid 5 | Rejected: too much. The call did not run."
+
+
+def _broken(messages, info):
+    raise RuntimeError("boom")
+
+
+def _never_fits(messages, info):
+    [output_tool] = info.output_tools
+    return ModelResponse(parts=[ToolCallPart(output_tool.name, {"customer": "ACME"})])
+
+
+BROKEN = [
+    from_pydantic_ai(Agent(FunctionModel(_broken), name="broken")),
+    from_pydantic_ai(Agent(FunctionModel(_never_fits), name="unfit", output_type=pa.Invoice)),
+]
+
+
+@pytest.mark.parametrize(
+    ("agent", "error"),
+    [
+        ("broken", "the Pydantic AI model raised RuntimeError: boom"),
+        ("unfit", "the model's output does not fit the agent's output type: 1 validation error"),
+    ],
+)
+async def test_a_failing_model_ends_the_run_with_one_line(
+    time_skipping_env: WorkflowEnvironment, task_queue, agent: str, error: str
+):
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, {}, agents=BROKEN):
+        output = await (await start_agent(client, task_queue, agent, "Go.")).result()
+    assert output.end_reason == "error"
+    assert error in (output.error or "") and "\n" not in (output.error or "")

@@ -3,6 +3,7 @@ cannot run durably here."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,10 +130,15 @@ def _toolsets(agent: pydantic_ai.Agent[Any, Any], name: str) -> list[FunctionToo
     return toolsets
 
 
+@functools.cache
+def _default_capabilities() -> frozenset[type]:
+    """The capabilities every Pydantic AI agent gets without asking."""
+    return frozenset(type(c) for c in pydantic_ai.Agent(None)._root_capability.capabilities)
+
+
 def _check_capabilities(agent: pydantic_ai.Agent[Any, Any], name: str) -> None:
-    default = {type(c) for c in pydantic_ai.Agent(None)._root_capability.capabilities}
     for capability in agent._root_capability.capabilities:
-        if type(capability) not in default:
+        if type(capability) not in _default_capabilities():
             raise PydanticAIAgentError(
                 f"pydantic_ai agent {name!r}: capability {type(capability).__name__} cannot "
                 "run here"
@@ -173,7 +179,9 @@ def from_pydantic_ai(
         agent: The Pydantic AI agent.
         name: Its name here; the agent's `name` by default.
         deps: Called on the worker before each tool call; its value (awaited if awaitable)
-            is the tool's `ctx.deps`. Required when the agent declares a `deps_type`.
+            is the tool's `ctx.deps`. Required when the agent declares a `deps_type`. A
+            tool's `ctx` also carries its `tool_name`, `tool_call_id`, `tool_call_approved`
+            and the agent's own model, not the run's messages or usage.
         sub_agents: Agents offered to this one as tools taking `{"prompt": string}`, each run
             as a child workflow whose approvals are decided at the root (e.g. other
             `from_pydantic_ai(...)` agents).

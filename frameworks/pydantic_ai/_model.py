@@ -33,6 +33,7 @@ from pydantic_ai.settings import ModelSettings as PydanticAIModelSettings
 from pydantic_ai.tools import ToolDefinition
 
 from agent_continuations.frameworks.pydantic_ai._messages import (
+    MessageConversionError,
     chat_to_model_messages,
     response_message,
 )
@@ -220,10 +221,14 @@ class PydanticAIModelTransport(httpx2.AsyncBaseTransport):
         try:
             message, usage = await self._answer(body)
         except _ModelFailed as error:
-            return httpx2.Response(
-                error.status, json={"error": {"message": str(error), "type": "model_error"}}
-            )
+            return _error(error.status, str(error))
+        except MessageConversionError as error:  # e.g. the model answered with a file
+            return _error(400, f"the Pydantic AI model's reply cannot be used here: {error}")
         return httpx2.Response(200, json=_completion(message, usage, body.get("model", "")))
+
+
+def _error(status: int, message: str) -> httpx2.Response:
+    return httpx2.Response(status, json={"error": {"message": message, "type": "model_error"}})
 
 
 def _retry_request(final: ToolCallPart | None, errors: Any) -> ModelRequest:
