@@ -8,6 +8,7 @@ import pytest
 from pydantic_ai import Agent
 from pydantic_ai.messages import ModelResponse, ToolCallPart
 from pydantic_ai.models.function import FunctionModel
+from pydantic_ai.models.test import TestModel
 from temporalio.testing import WorkflowEnvironment
 
 import pydantic_ai_agents as pa
@@ -153,3 +154,31 @@ async def test_a_failing_model_ends_the_run_with_one_line(
         output = await (await start_agent(client, task_queue, agent, "Go.")).result()
     assert output.end_reason == "error"
     assert error in (output.error or "") and "\n" not in (output.error or "")
+
+
+def _quote(text: str) -> str:
+    """Quote a text."""
+    return f"«{text}»"
+
+
+quoting = Agent(TestModel(), name="quoting", output_type=pa.Invoice)
+quoting.tool_plain(requires_approval=True)(_quote)
+
+
+async def test_the_test_model_calls_the_tools_then_gives_the_output(
+    time_skipping_env: WorkflowEnvironment, task_queue
+):
+    """Pydantic AI's `TestModel` calls every tool once, then `final_result` with arguments
+    that fit the output type: here the call waits for approval first."""
+    client = time_skipping_env.client
+    async with running_worker(client, task_queue, {}, agents=[from_pydantic_ai(quoting)]):
+        handle = await start_agent(client, task_queue, "quoting", "Quote.")
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["_quote"]
+        await handle.signal(
+            AgentWorkflow.approve, ApprovalDecision(tool_call_id=entry["path_ids"][0])
+        )
+        output = await handle.result()
+    assert output.end_reason == "completed", output.error
+    assert tool_results(output) == {"_quote": "«a»"}
+    assert pa.Invoice.model_validate_json(output.result or "") == pa.Invoice(customer="a", total=0)

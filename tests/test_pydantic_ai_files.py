@@ -250,3 +250,44 @@ async def test_external_calls_and_unknown_tools_are_refused():
         pydantic_ai_continuation(external)
     with pytest.raises(ContinuationImportError, match="'transfers' has no tool 'lookup_order'"):
         import_continuation(pydantic_ai_continuation(history), CATALOG, agent="transfers")
+
+
+def _entry(paths: list[str], path_ids: list[str]) -> dict[str, Any]:
+    call = {"id": path_ids[-1], "function": {"name": paths[-1], "arguments": "{}"}}
+    return {"paths": paths, "path_ids": path_ids, "tool_call": call, "approved": None}
+
+
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        (
+            {"end_reason": "suspended", "continuation": {"messages": []}, "suspend_list": []},
+            "the run is suspended, not waiting for a decision",
+        ),
+        (
+            {
+                "end_reason": "approval_required",
+                "continuation": {"messages": []},
+                "approval_info": [
+                    {
+                        "paths": ["a", "x"],
+                        "path_ids": ["c1", "x1"],
+                        "tool_call": {},
+                        "approved": None,
+                    },
+                    {
+                        "paths": ["b", "y"],
+                        "path_ids": ["c2", "y1"],
+                        "tool_call": {},
+                        "approved": None,
+                    },
+                ],
+            },
+            "the run waits at 2 levels; a Pydantic AI file holds one",
+        ),
+    ],
+)
+def test_what_has_no_pydantic_ai_form_is_refused_in_one_line(output, problem):
+    with pytest.raises(PydanticAIFileError) as refused:
+        to_pydantic_ai(output)
+    assert problem in str(refused.value) and "\n" not in str(refused.value)

@@ -72,6 +72,10 @@ REFUSED = [
     ),
     (_with_prepare, "tool 'echo' has a prepare function"),
     (_with_output_validator, "output validators"),
+    (
+        lambda: Agent(TestModel(), name="a", tools=[Tool(echo, sequential=True)]),
+        "tool 'echo' is sequential, but the calls of a turn run in parallel here",
+    ),
     (lambda: Agent(TestModel(), name="a", deps_type=int), "deps_type int needs a factory"),
     (lambda: Agent(TestModel(), name="a", output_type=[Answer, int]), "output_type"),
     (lambda: Agent(None, name="a", output_type=Answer), "needs the agent's own model"),
@@ -102,6 +106,7 @@ def test_a_supported_agent_keeps_its_settings_and_tools():
         model_settings={"temperature": 0.3, "stop_sequences": ["END"], "presence_penalty": 1},
         tools=[Tool(echo, requires_approval=True)],
         toolsets=[FunctionToolset([shout], timeout=9)],
+        tool_timeout=4,
     )
     ours = from_pydantic_ai(agent)
     assert ours.instructions == "One.\n\nTwo.\n\nThree."
@@ -112,6 +117,7 @@ def test_a_supported_agent_keeps_its_settings_and_tools():
     assert tool.parameters_schema()["properties"] == {"text": {"type": "string"}}
     assert not loud.requires_approval({"text": "x"})
     assert loud.activity_options.start_to_close_timeout == timedelta(seconds=9)
+    assert tool.activity_options.start_to_close_timeout == timedelta(seconds=4)
     assert ours.on_reject == "tell_model"
 
 

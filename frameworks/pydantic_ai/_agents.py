@@ -157,7 +157,8 @@ def _tools(
     for toolset in _toolsets(agent, name):
         for tool in toolset.tools.values():
             try:
-                tools.append(convert_tool(tool, model, deps, name, toolset.timeout))
+                timeout = toolset.timeout or agent._tool_timeout
+                tools.append(convert_tool(tool, model, deps, name, timeout))
             except ValueError as error:
                 raise PydanticAIAgentError(f"pydantic_ai {error}") from None
     return tools

@@ -100,7 +100,16 @@ class _ModelFailed(Exception):
 def _settings(body: JsonDict) -> PydanticAIModelSettings:
     settings: dict[str, Any] = {
         name: body[name]
-        for name in ("temperature", "top_p", "max_tokens", "seed", "parallel_tool_calls")
+        for name in (
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "seed",
+            "parallel_tool_calls",
+            "presence_penalty",
+            "frequency_penalty",
+            "logit_bias",
+        )
         if body.get(name) is not None
     }
     stop = body.get("stop")

@@ -78,7 +78,8 @@ def convert_tool(
         deps: Called on the worker before each call: its value (awaited if it is awaitable) is
             `ctx.deps`; None gives `ctx.deps = None`.
         agent: The agent's name, for refusals.
-        default_timeout: Seconds one call may take when the tool sets none (its toolset's).
+        default_timeout: Seconds one call may take when the tool sets none (its toolset's or
+            its agent's `tool_timeout`).
 
     Raises:
         ValueError: The tool has a feature that cannot run here; one line naming it.
@@ -87,6 +88,11 @@ def convert_tool(
         raise ValueError(f"agent {agent!r}: tool {tool.name!r} has a prepare function")
     if getattr(tool, "args_validator", None) is not None:
         raise ValueError(f"agent {agent!r}: tool {tool.name!r} has an args_validator")
+    if tool.sequential:
+        raise ValueError(
+            f"agent {agent!r}: tool {tool.name!r} is sequential, but the calls of a turn run "
+            "in parallel here"
+        )
     function_schema = tool.function_schema
     needs_approval = bool(tool.requires_approval)
 
