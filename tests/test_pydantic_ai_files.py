@@ -269,18 +269,8 @@ def _entry(paths: list[str], path_ids: list[str]) -> dict[str, Any]:
                 "end_reason": "approval_required",
                 "continuation": {"messages": []},
                 "approval_info": [
-                    {
-                        "paths": ["a", "x"],
-                        "path_ids": ["c1", "x1"],
-                        "tool_call": {},
-                        "approved": None,
-                    },
-                    {
-                        "paths": ["b", "y"],
-                        "path_ids": ["c2", "y1"],
-                        "tool_call": {},
-                        "approved": None,
-                    },
+                    _entry(["a", "x"], ["c1", "x1"]),
+                    _entry(["b", "y"], ["c2", "y1"]),
                 ],
             },
             "the run waits at 2 levels; a Pydantic AI file holds one",
