@@ -10,7 +10,7 @@ import json
 import pydantic
 from pydantic import Field
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from agent_continuations.activities._catalog import catalog_agent
 from agent_continuations.activities._heartbeat import heartbeating
@@ -177,6 +177,7 @@ class ToolActivities:
                         f"tool {input.tool!r} needs approval: {asked}",
                         type=APPROVAL_NEEDED,
                         non_retryable=True,
+                        category=ApplicationErrorCategory.BENIGN,  # expected: not logged as failed
                     ) from None
         # The tool has run: what follows can only fail the same way again, so it is not retried.
         try:
