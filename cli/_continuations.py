@@ -49,6 +49,14 @@ async def export(args: argparse.Namespace) -> int:
     client = await client_for(args)
     run = await Run.find(client, args.workflow_id)  # one clear line for an unknown ID
     key = seal_key_from_env()
+    if args.move and args.format == "pydantic-ai" and run.running:
+        # A Pydantic AI file holds one level: moving out a sub-agent's would drop its parents.
+        waiting = _to_pydantic_ai(await export_run(client, args.workflow_id), args)
+        if "path" in waiting:
+            raise CliError(
+                "--move --format pydantic-ai: the run waits inside a sub-agent, and a Pydantic AI "
+                "file cannot hold its parents: export without --move"
+            )
     try:
         output = await export_run(client, args.workflow_id, key=key, move=args.move)
     except ExportError as error:

@@ -59,6 +59,9 @@ async def test_readme_onboarding_agents_pause_in_the_sub_agent_and_finish(
         assert exported["path"]["paths"] == ["account_agent_tool"]
         [waiting] = exported["deferred_tool_requests"]["approvals"]
         assert waiting["tool_call_id"] == call_id
+        code, _, err = await starter("export", workflow_id, "--format", "pydantic-ai", "--move")
+        assert code == 1
+        assert "waits inside a sub-agent" in one_error_line(err)  # and the run goes on
 
         code, out, err = await starter(*shlex.split(approve)[1:])
         assert code == 0, err
