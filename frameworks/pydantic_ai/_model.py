@@ -237,7 +237,8 @@ class PydanticAIModelTransport(httpx2.AsyncBaseTransport):
 
 
 def _error(status: int, message: str) -> httpx2.Response:
-    return httpx2.Response(status, json={"error": {"message": message, "type": "model_error"}})
+    one_line = " ".join(message.split())  # the run's error is one line
+    return httpx2.Response(status, json={"error": {"message": one_line, "type": "model_error"}})
 
 
 def _retry_request(final: ToolCallPart | None, errors: Any) -> ModelRequest:
