@@ -157,3 +157,21 @@ def test_a_module_with_an_agent_that_cannot_run_is_refused(tmp_path: Path, monke
         "agent module 'pa_module_bad': pydantic_ai agent 'bad': instructions given by a "
         "function are evaluated per run and cannot be replayed here: give them as a string"
     )
+
+
+def test_an_agents_list_may_name_pydantic_ai_agents(tmp_path: Path, monkeypatch):
+    (tmp_path / "pa_module_listed.py").write_text(
+        textwrap.dedent(
+            """
+            from pydantic_ai import Agent
+
+            offered = Agent(None, instructions="Offered.")
+            draft = Agent(None, instructions="Not ready.")
+            AGENTS = [offered]
+            """
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    [offered] = load_agent_modules(["pa_module_listed"]).agents
+    assert (offered.name, offered.instructions) == ("offered", "Offered.")
