@@ -9,6 +9,7 @@ resume runs with the client functions below (or `agent-starter`). Test doubles a
 from agent_continuations.agent_definitions import (
     ActivityOptions,
     Agent,
+    ApprovalNeeded,
     Budget,
     CustomPolicy,
     EveryNTurns,
@@ -46,6 +47,7 @@ __all__ = [
     "AgentPlugin",
     "AgentRunOutput",
     "AgentWorkflow",
+    "ApprovalNeeded",
     "Budget",
     "ContinuationImportError",
     "CustomPolicy",

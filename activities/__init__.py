@@ -20,10 +20,16 @@ from agent_continuations.activities._model_call import (
 )
 from agent_continuations.activities._recordable import MAX_RESULT_ENV, max_result_bytes
 from agent_continuations.activities._signed_approval import SignedApproval
-from agent_continuations.activities._tool_call import ToolActivities, ToolCallInput, ToolCallOutput
+from agent_continuations.activities._tool_call import (
+    APPROVAL_NEEDED,
+    ToolActivities,
+    ToolCallInput,
+    ToolCallOutput,
+)
 
 __all__ = [
     "AGENT_HEADER",
+    "APPROVAL_NEEDED",
     "AddedMessage",
     "CONVERSATION_QUERY",
     "ConversationCache",

@@ -242,7 +242,8 @@ class ModelActivities:
             messages = await self.conversation(input)
         tools: Any = agent.openai_tools() or openai.omit
         settings = request_arguments(input.settings, tools is not openai.omit)
-        headers = {AGENT_HEADER: agent.name} if input.model in self._model_clients else None
+        own = agent.model_client is not None or input.model in self._model_clients
+        headers = {AGENT_HEADER: agent.name} if own else None
         attributes = {
             "gen_ai.operation.name": "chat",
             "gen_ai.agent.name": agent.name,
@@ -251,7 +252,8 @@ class ModelActivities:
         with traced(f"chat {input.model}", attributes) as span:
             try:
                 async with heartbeating():
-                    completion = await self._client(input.model).chat.completions.create(
+                    client = agent.model_client or self._client(input.model)
+                    completion = await client.chat.completions.create(
                         model=input.model,
                         messages=[],  # sent in the body below
                         tools=tools,

@@ -10,7 +10,7 @@ import json
 import pydantic
 from pydantic import Field
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from agent_continuations.activities._catalog import catalog_agent
 from agent_continuations.activities._conversation import ConversationCache, produced_key
@@ -20,12 +20,17 @@ from agent_continuations.activities._signed_approval import SignedApproval, sign
 from agent_continuations.activities._tracing import traced
 from agent_continuations.agent_definitions import (
     AgentCatalog,
+    ApprovalNeeded,
     Tool,
     ToolCallContext,
     tool_call_context,
 )
 from agent_continuations.continuations import tool_message
 from agent_continuations.shared import JsonDict, WithoutDefaults, validation_problems
+
+# The failure type of a call whose tool raised `ApprovalNeeded`: the workflow then waits for
+# a decision and runs the call again, approved.
+APPROVAL_NEEDED = "ApprovalNeeded"
 
 
 class ToolCallInput(WithoutDefaults):
@@ -49,6 +54,9 @@ class ToolCallInput(WithoutDefaults):
     signed_approval: SignedApproval | None = Field(
         None, description="For a call decided by an approver: their signed decision."
     )
+    approved: bool = Field(
+        False, description="A person approved the call; with the workers' secret, proven."
+    )
 
 
 class ToolCallOutput(pydantic.BaseModel):
@@ -67,7 +75,11 @@ def _call_context(input: ToolCallInput) -> ToolCallContext:
         or f"{info.workflow_run_id or info.activity_run_id}/{info.activity_id}"
     )
     return ToolCallContext(
-        idempotency_key=key, attempt=info.attempt, agent=input.agent, tool=input.tool
+        idempotency_key=key,
+        attempt=info.attempt,
+        agent=input.agent,
+        tool=input.tool,
+        approved=input.approved,
     )
 
 
@@ -129,7 +141,7 @@ class ToolActivities:
                 f"refused: {problem}", type="ApprovalSignatureInvalid", non_retryable=True
             )
         secrets = self._agents.secrets
-        if not secrets or not tool.requires_approval(input.arguments):
+        if not secrets or not (input.approved or tool.requires_approval(input.arguments)):
             return
         run_id = activity.info().workflow_run_id or ""
         expected = ""
@@ -176,10 +188,24 @@ class ToolActivities:
             tool_call_context(_call_context(input)),
         ):
             async with heartbeating():
-                if inspect.iscoroutinefunction(tool.function):
-                    result = await tool.function(**arguments)
-                else:
-                    result = await asyncio.to_thread(tool.function, **arguments)
+                try:
+                    if inspect.iscoroutinefunction(tool.function):
+                        result = await tool.function(**arguments)
+                    else:
+                        result = await asyncio.to_thread(tool.function, **arguments)
+                except ApprovalNeeded as asked:
+                    if input.approved:
+                        raise ApplicationError(
+                            f"tool {input.tool!r} asked for approval again after it was approved",
+                            type="ApprovalNeededAgain",
+                            non_retryable=True,
+                        ) from None
+                    raise ApplicationError(
+                        f"tool {input.tool!r} needs approval: {asked}",
+                        type=APPROVAL_NEEDED,
+                        non_retryable=True,
+                        category=ApplicationErrorCategory.BENIGN,  # expected: not logged as failed
+                    ) from None
         # The tool has run: what follows can only fail the same way again, so it is not retried.
         try:
             content = result if isinstance(result, str) else json.dumps(result, default=str)

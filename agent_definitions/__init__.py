@@ -38,6 +38,7 @@ from agent_continuations.agent_definitions._suspension import (
 )
 from agent_continuations.agent_definitions._tool import ApprovalPredicate, Tool, tool
 from agent_continuations.agent_definitions._tool_context import (
+    ApprovalNeeded,
     NotInToolCallError,
     ToolCallContext,
     current_tool_call,
@@ -56,6 +57,7 @@ __all__ = [
     "Agent",
     "AgentCatalog",
     "AgentModuleError",
+    "ApprovalNeeded",
     "ApprovalPredicate",
     "Budget",
     "CustomPolicy",

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agent_continuations.agent_definitions._activity_options import ActivityOptions
 from agent_continuations.agent_definitions._suspension import SuspensionPolicy
 from agent_continuations.agent_definitions._tool import Tool
 from agent_continuations.shared import ModelSettings
+
+if TYPE_CHECKING:
+    import openai
 
 RejectPolicy = Literal["end", "tell_model"]
 DEFAULT_MAX_TURNS = 50
@@ -58,6 +61,9 @@ class Agent:
         output_check: Turns the model's final answer into the run's result (e.g. validated
             JSON); a `ValueError` it raises ends the run with an error. Called in workflow
             code, so it must be deterministic and do no I/O.
+        model_client: The chat-completions client this agent's model calls go through, for
+            every run, instead of the worker's (e.g. another framework's model served
+            in-process, see `frameworks.pydantic_ai`); None uses the worker's.
     """
 
     name: str
@@ -76,6 +82,7 @@ class Agent:
     model_activity_options: ActivityOptions = field(default_factory=ActivityOptions)
     approvers: Sequence[str] = ()
     output_check: Callable[[str], str] | None = None
+    model_client: openai.AsyncOpenAI | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"

@@ -109,19 +109,53 @@ def _as_agent(name: str, value: Any) -> Agent | None:
         raise AgentModuleError(f"agent module {name!r}: {error}") from None
 
 
+def _framework_agents(name: str, values: list[tuple[str, Any]], ours: list[Agent]) -> list[Agent]:
+    """Ours made of the Pydantic AI agents among `values`, unless one of `ours` was made of
+    it; the framework is imported only when the module has imported it.
+
+    Raises:
+        AgentModuleError: One of them cannot run here.
+    """
+    if sys.modules.get("pydantic_ai") is None:
+        return []
+    from agent_continuations.frameworks.pydantic_ai import pydantic_ai_agents
+
+    try:
+        return pydantic_ai_agents(values, ours)
+    except ValueError as error:
+        raise AgentModuleError(f"agent module {name!r}: {error}") from None
+
+
 def module_agents(name: str, module: Any) -> list[Agent]:
     """The agents a module defines: its `AGENTS` list if it has one, else every module-level
-    name bound to an `Agent` (or to an OpenAI Agents SDK `agents.Agent`, converted).
+    name bound to an `Agent`, or to another framework's agent made one of ours: an OpenAI
+    Agents SDK `agents.Agent`, or a `pydantic_ai.Agent` (with
+    `frameworks.pydantic_ai.from_pydantic_ai`'s defaults).
 
     Raises:
         AgentModuleError: `AGENTS` is not a list of agents, or the module defines none.
     """
     listed = getattr(module, AGENTS_ATTRIBUTE, None)
-    values = list(vars(module).values()) if listed is None else listed
-    found = [_as_agent(name, value) for value in values] if isinstance(values, list | tuple) else []
-    if listed is not None and (not isinstance(listed, list | tuple) or None in found):
+    if listed is not None and not isinstance(listed, list | tuple):
         raise AgentModuleError(f"{AGENTS_ATTRIBUTE} of agent module {name!r} must list Agents")
-    agents = [agent for agent in found if agent is not None]
+    variables = {id(value): variable for variable, value in vars(module).items()}
+    named = (
+        list(vars(module).items())
+        if listed is None
+        else [(variables.get(id(value), ""), value) for value in listed]
+    )
+    agents: list[Agent] = []
+    others: list[tuple[str, Any]] = []
+    for variable, value in named:
+        agent = _as_agent(name, value)
+        if agent is None:
+            others.append((variable, value))
+        else:
+            agents.append(agent)
+    converted = _framework_agents(name, others, agents)
+    if listed is not None and len(converted) != len(others):
+        raise AgentModuleError(f"{AGENTS_ATTRIBUTE} of agent module {name!r} must list Agents")
+    agents += converted
     if not agents:
         raise AgentModuleError(
             f"agent module {name!r} defines no agent: give it module-level Agent(...) objects "

@@ -1,4 +1,5 @@
-"""What a running tool may know about its own call: its idempotency key and attempt number."""
+"""What a running tool may know about its own call (its idempotency key, attempt number,
+whether it was approved), and how it asks for approval while it runs."""
 
 from __future__ import annotations
 
@@ -21,12 +22,20 @@ class ToolCallContext:
             worker running it died.
         agent: The name of the agent whose model asked for the call.
         tool: The tool's name.
+        approved: A person approved this call (it needed approval, or it raised
+            `ApprovalNeeded` when it ran before).
     """
 
     idempotency_key: str
     attempt: int
     agent: str
     tool: str
+    approved: bool = False
+
+
+class ApprovalNeeded(Exception):
+    """Raised by a running tool whose call needs a person's approval after all: the call waits
+    for a decision and, approved, runs again with `current_tool_call().approved` true."""
 
 
 class NotInToolCallError(LookupError):

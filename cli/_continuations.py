@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -34,10 +35,17 @@ from agent_continuations.frameworks.openai_agents import (
     is_run_state,
     run_state_from_continuation,
 )
-from agent_continuations.shared import MAX_SECONDS, BudgetInput, ResumeSignalInput, RunOptions
+from agent_continuations.shared import (
+    MAX_SECONDS,
+    BudgetInput,
+    JsonDict,
+    ResumeSignalInput,
+    RunOptions,
+)
 from agent_continuations.workflows import AgentWorkflow
 
 OPENAI_AGENTS_FORMAT = "openai-agents"
+PYDANTIC_AI_FORMAT = "pydantic-ai"
 
 
 def _stderr(line: str) -> None:
@@ -51,16 +59,27 @@ async def export(args: argparse.Namespace) -> int:
     run = await Run.find(client, args.workflow_id)  # one clear line for an unknown ID
     key = seal_key_from_env()
     sdk = args.format == OPENAI_AGENTS_FORMAT
+    if args.move and args.format == PYDANTIC_AI_FORMAT and run.running:
+        # A Pydantic AI file holds one level: moving out a sub-agent's would drop its parents.
+        waiting = _to_pydantic_ai(await export_run(client, args.workflow_id), args)
+        if "path" in waiting:
+            raise CliError(
+                "--move --format pydantic-ai: the run waits inside a sub-agent, and a Pydantic AI "
+                "file cannot hold its parents: export without --move"
+            )
     try:
         if sdk and args.move:  # check it converts before the run ends with it
             await run_state_from_continuation(await export_run(client, args.workflow_id))
         output = await export_run(client, args.workflow_id, key=key, move=args.move)
+        reason = output["end_reason"]
         if sdk:
             output = await run_state_from_continuation(output)
     except (ExportError, RunStateError) as error:
         raise CliError(str(error)) from None
     except WorkflowUpdateFailedError as error:
         raise CliError(f"refused: {getattr(error.cause, 'message', None) or error.cause}") from None
+    if args.format == PYDANTIC_AI_FORMAT:
+        output = _to_pydantic_ai(output, args)
     text = json.dumps(output, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -71,7 +90,9 @@ async def export(args: argparse.Namespace) -> int:
         print(f"exported OpenAI Agents SDK RunState{where} (unsealed)", file=sys.stderr)
     else:
         seal = "sealed" if key else f"unsealed: set {SEAL_KEY_ENV} to seal exports"
-        print(f"exported {output['end_reason']} continuation{where} ({seal})", file=sys.stderr)
+        if args.format == PYDANTIC_AI_FORMAT:
+            seal = "as a Pydantic AI run, unsealed"
+        print(f"exported {reason} continuation{where} ({seal})", file=sys.stderr)
     if args.move and run.running:
         print(
             f"moved: run {run.id} has ended with this continuation (also in its result); "
@@ -79,6 +100,53 @@ async def export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+PYDANTIC_AI_EXTRA = "pip install 'agent-continuations-temporal[pydantic-ai]'"
+
+
+def _pydantic_ai_run(data: Any) -> bool:
+    """Whether a file holds a paused Pydantic AI run: its message history (a list of
+    requests and responses) or `{"messages", "deferred_tool_requests"}`."""
+    if isinstance(data, dict):
+        return "deferred_tool_requests" in data and "messages" in data
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(m, dict) and m.get("kind") in ("request", "response") for m in data)
+    )
+
+
+def _from_pydantic_ai(data: Any, file: str) -> Any:
+    """A paused Pydantic AI run as our continuation.
+
+    Raises:
+        CliError: The extra is not installed, or the run cannot move in.
+    """
+    try:
+        from agent_continuations.frameworks.pydantic_ai import pydantic_ai_continuation
+    except ImportError:
+        raise CliError(f"{file}: a Pydantic AI run needs the extra: {PYDANTIC_AI_EXTRA}") from None
+    try:
+        return pydantic_ai_continuation(data)
+    except ValueError as error:
+        raise CliError(f"{file}: a Pydantic AI run that cannot resume here: {error}") from None
+
+
+def _to_pydantic_ai(output: JsonDict, args: argparse.Namespace) -> JsonDict:
+    """A waiting run's continuation as a Pydantic AI file.
+
+    Raises:
+        CliError: The extra is not installed, or the run does not wait at one level.
+    """
+    try:
+        from agent_continuations.frameworks.pydantic_ai import to_pydantic_ai
+    except ImportError:
+        raise CliError(f"--format pydantic-ai: install the extra: {PYDANTIC_AI_EXTRA}") from None
+    try:
+        return to_pydantic_ai(output, getattr(args, "catalog", None))
+    except ValueError as error:
+        raise CliError(f"run {args.workflow_id} has no Pydantic AI form: {error}") from None
 
 
 def _import_file(args: argparse.Namespace) -> ImportedContinuation:
@@ -95,6 +163,8 @@ def _import_file(args: argparse.Namespace) -> ImportedContinuation:
         data = loads_continuation(raw)
         if is_run_state(data):  # a paused OpenAI Agents SDK run
             data = continuation_from_run_state(data, args.catalog)
+        elif _pydantic_ai_run(data):
+            data = _from_pydantic_ai(data, args.file)
         return import_continuation(
             data,
             args.catalog,
@@ -176,10 +246,12 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     )
     exporter.add_argument(
         "--format",
-        choices=["continuation", OPENAI_AGENTS_FORMAT],
+        choices=["continuation", OPENAI_AGENTS_FORMAT, PYDANTIC_AI_FORMAT],
         default="continuation",
-        help="a continuation (default), or a RunState for the OpenAI Agents SDK's "
-        "RunState.from_json (a run of SDK agents waiting for approval)",
+        help="a continuation (default); a RunState for the OpenAI Agents SDK's "
+        "RunState.from_json (a run of SDK agents waiting for approval); or pydantic-ai: the "
+        "waiting level as {messages, deferred_tool_requests}, for Pydantic AI's "
+        "agent.run(message_history=..., deferred_tool_results=...)",
     )
     exporter.set_defaults(command=export)
 

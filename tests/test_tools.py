@@ -18,8 +18,10 @@ from agent_continuations.activities import ToolActivities, ToolCallInput
 from agent_continuations.agent_definitions import (
     Agent,
     AgentCatalog,
+    ApprovalNeeded,
     NotInToolCallError,
     ToolCallContext,
+    WorkerSecrets,
     current_tool_call,
     tool,
     tool_call_context,
@@ -129,6 +131,7 @@ async def test_a_tool_reads_its_idempotency_key_and_attempt(name: str) -> None:
         "attempt": 3,
         "agent": AGENT.name,
         "tool": name,
+        "approved": False,
     }
     with pytest.raises(NotInToolCallError):
         current_tool_call()  # the activity's context does not leak out of it
@@ -282,3 +285,35 @@ def test_sub_agent_is_a_tool_taking_a_prompt() -> None:
     assert parameters["required"] == ["prompt"]
     assert parameters["additionalProperties"] is False
     assert parent.find_sub_agent("helper_tool") is child
+
+
+@tool
+def asks_when_large(amount: int) -> str:
+    """Pay out; a large amount asks a person first, while the tool runs."""
+    if amount > 100 and not current_tool_call().approved:
+        raise ApprovalNeeded("large amount")
+    return f"paid {amount}"
+
+
+ASKING = Agent(name="asking", instructions="Pay.", tools=[asks_when_large])
+
+
+async def test_a_tool_that_asks_for_approval_fails_its_call_as_asking() -> None:
+    run = ToolActivities(AgentCatalog([ASKING])).run_tool
+    small = ToolCallInput(agent="asking", tool="asks_when_large", arguments={"amount": 5})
+    assert (await ActivityEnvironment().run(run, small)).content == "paid 5"
+    large = small.model_copy(update={"arguments": {"amount": 500}})
+    with pytest.raises(ApplicationError) as asked:
+        await ActivityEnvironment().run(run, large)
+    assert (asked.value.type, asked.value.non_retryable) == ("ApprovalNeeded", True)
+
+
+async def test_an_approved_claim_without_proof_is_refused_where_workers_hold_secrets() -> None:
+    secrets = WorkerSecrets({"k": "a secret of the workers, long enough"})
+    run = ToolActivities(AgentCatalog([ASKING], secrets=secrets)).run_tool
+    forged = ToolCallInput(
+        agent="asking", tool="asks_when_large", arguments={"amount": 500}, approved=True
+    )
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(run, forged)
+    assert refused.value.type == "ApprovalProofMissing"

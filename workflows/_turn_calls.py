@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
-from agent_continuations.activities import ToolActivities, ToolCallInput
+from agent_continuations.activities import APPROVAL_NEEDED, ToolActivities, ToolCallInput
 from agent_continuations.agent_definitions import Agent
 from agent_continuations.continuations import tool_message
 from agent_continuations.shared import AgentRunOutput, DecisionRecord, JsonDict
@@ -122,29 +122,37 @@ class TurnCalls:
         except ValueError as error:
             call.status, call.result = "done", f"Error: {error}"
             return
-        note, approved = "", False
         tool = agent.find_tool(call.name)
-        if tool and (call.status == "waiting_approval" or tool.requires_approval(arguments)):
-            decision = await self._await_decision(agent, call)
-            approved = decision.approved
-            if not decision.approved:
-                self._reject(agent, call, rejection_text(decision))
+        asks = tool is not None and (
+            call.status == "waiting_approval" or tool.requires_approval(arguments)
+        )
+        while True:  # once more only when the tool, running, asks for approval
+            note, approved = "", False
+            if asks:
+                decision = await self._await_decision(agent, call)
+                approved = decision.approved
+                if not decision.approved:
+                    self._reject(agent, call, rejection_text(decision))
+                    return
+                if decision.edited_arguments is not None:
+                    arguments = decision.edited_arguments
+                    note = edited_note(arguments)
+            if self._interrupted():
+                raise _Interrupted()
+            call.status = "running"
+            self._status.mark_changed()
+            if call.kind == "sub_agent":
+                prompt = arguments[sub_agent_prompt(agent, call.name)]
+                rejection = await self._sub_agents.run(agent, call, prompt)
+                if rejection is not None:
+                    self._reject(agent, call, rejection)
                 return
-            if decision.edited_arguments is not None:
-                arguments = decision.edited_arguments
-                note = edited_note(arguments)
-        if self._interrupted():
-            raise _Interrupted()
-        call.status = "running"
-        self._status.mark_changed()
-        if call.kind == "sub_agent":
-            prompt = arguments[sub_agent_prompt(agent, call.name)]
-            rejection = await self._sub_agents.run(agent, call, prompt)
-            if rejection is not None:
-                self._reject(agent, call, rejection)
-        else:
-            call.result = note + await self._run_tool(agent, call, arguments, approved)
-            call.status = "done"
+            result = await self._run_tool(agent, call, arguments, approved)
+            if result is None:
+                asks = True
+                continue
+            call.result, call.status = note + result, "done"
+            return
 
     async def _await_decision(self, agent: Agent, call: ToolCallState) -> DecisionRecord:
         call.status = "waiting_approval"
@@ -166,9 +174,9 @@ class TurnCalls:
 
     async def _run_tool(
         self, agent: Agent, call: ToolCallState, arguments: JsonDict, approved: bool
-    ) -> str:
+    ) -> str | None:
         """Run a tool as the `run_tool` activity, with proof that it was `approved` if it was;
-        what the model reads of its result."""
+        what the model reads of its result, or None when the tool asked for approval."""
         run = self._level.input.options
         tool = agent.find_tool(call.name)
         assert tool is not None  # `call_kind` made it a tool call
@@ -194,6 +202,7 @@ class TurnCalls:
                     approval_key=proof_key,
                     approval_proof=proof,
                     signed_approval=signed_approval(call) if approved else None,
+                    approved=approved,
                 ),
                 start_to_close_timeout=options.start_to_close_timeout,
                 heartbeat_timeout=options.heartbeat_timeout,
@@ -202,6 +211,9 @@ class TurnCalls:
                 summary=f"{agent.name}: {call.name} ({call.id})",
             )
         except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == APPROVAL_NEEDED:
+                return None
             return f"Error: tool {call.name} failed: {cause_message(error)}"
         self._level.feed.tool_ran(call.id)
         return output.content
