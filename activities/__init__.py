@@ -9,6 +9,12 @@ from agent_continuations.activities._conversation import (
     DigestChain,
     conversation_page,
 )
+from agent_continuations.activities._mcp_call import (
+    McpActivities,
+    McpCallInput,
+    McpListInput,
+    McpListOutput,
+)
 from agent_continuations.activities._model_call import (
     AGENT_HEADER,
     ModelActivities,
@@ -28,6 +34,10 @@ __all__ = [
     "ConversationRef",
     "DigestChain",
     "MAX_RESULT_ENV",
+    "McpActivities",
+    "McpCallInput",
+    "McpListInput",
+    "McpListOutput",
     "conversation_page",
     "max_result_bytes",
     "ModelActivities",

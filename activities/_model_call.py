@@ -40,7 +40,8 @@ AGENT_HEADER = "x-agent-name"
 
 
 class ModelCallInput(BaseModel):
-    """Input of the `call_model` activity. Tools are looked up from the agent's name.
+    """Input of the `call_model` activity. Tools are looked up from the agent's name; those of
+    its MCP servers, which the run listed, come in `mcp_tools`.
 
     `AgentWorkflow` passes its conversation by reference (`conversation`): the activity reads
     the messages from the workflow that scheduled it. Other callers may pass `messages`.
@@ -51,6 +52,9 @@ class ModelCallInput(BaseModel):
     conversation: ConversationRef | None = None
     messages: list[JsonDict] = Field(default_factory=list)
     settings: ModelSettings = Field(default_factory=ModelSettings)
+    mcp_tools: list[JsonDict] = Field(
+        default_factory=list, description="The agent's MCP tools in the `tools` format."
+    )
 
 
 class ModelCallOutput(BaseModel):
@@ -226,7 +230,7 @@ class ModelActivities:
         agent = catalog_agent(self._agents, input.agent)
         async with heartbeating():
             messages = await self.conversation(input)
-        tools: Any = agent.openai_tools() or openai.omit
+        tools: Any = agent.openai_tools() + input.mcp_tools or openai.omit
         settings = request_arguments(input.settings, tools is not openai.omit)
         headers = {AGENT_HEADER: agent.name} if input.model in self._model_clients else None
         attributes = {

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import inspect
 import json
+from typing import Protocol
 
 import pydantic
 from pydantic import Field
@@ -20,6 +21,7 @@ from agent_continuations.agent_definitions import (
     AgentCatalog,
     Tool,
     ToolCallContext,
+    WorkerSecrets,
     tool_call_context,
 )
 from agent_continuations.shared import JsonDict, validation_problems
@@ -40,6 +42,40 @@ class ToolCallInput(pydantic.BaseModel):
         description="For a call that needed approval: proof, under the workers' secret, that "
         "the scheduling run approved exactly this call (see `WorkerSecrets.approval_proof`).",
     )
+
+
+class ApprovableCall(Protocol):
+    """What a tool activity's input carries to prove that its call was approved."""
+
+    tool: str
+    arguments: JsonDict
+    idempotency_key: str
+    approval_key: str
+    approval_proof: str
+
+
+def check_approval_proof(secrets: WorkerSecrets, input: ApprovableCall) -> None:
+    """For a call that needs approval: where workers hold secrets, it runs only with proof that
+    the agent run scheduling it approved it, not for any other workflow, run or arguments.
+
+    Raises:
+        ApplicationError: Non-retryable: no valid proof.
+    """
+    if not secrets:
+        return
+    run_id = activity.info().workflow_run_id or ""
+    expected = ""
+    if input.approval_key in secrets:
+        expected = secrets.approval_proof(
+            input.approval_key, run_id, input.idempotency_key, input.tool, input.arguments
+        )
+    if not expected or not hmac.compare_digest(expected, input.approval_proof):
+        raise ApplicationError(
+            f"tool {input.tool!r} needs approval: this call carries no proof that the agent "
+            "run scheduling it approved it",
+            type="ApprovalProofMissing",
+            non_retryable=True,
+        )
 
 
 class ToolCallOutput(pydantic.BaseModel):
@@ -94,30 +130,6 @@ class ToolActivities:
             )
         return tool
 
-    def _check_approval(self, tool: Tool, input: ToolCallInput) -> None:
-        """Where workers hold secrets, a call that needs approval runs only with proof that the
-        agent run scheduling it approved it: not for any other workflow, run or arguments.
-
-        Raises:
-            ApplicationError: Non-retryable: no valid proof.
-        """
-        secrets = self._agents.secrets
-        if not secrets or not tool.requires_approval(input.arguments):
-            return
-        run_id = activity.info().workflow_run_id or ""
-        expected = ""
-        if input.approval_key in secrets:
-            expected = secrets.approval_proof(
-                input.approval_key, run_id, input.idempotency_key, input.tool, input.arguments
-            )
-        if not expected or not hmac.compare_digest(expected, input.approval_proof):
-            raise ApplicationError(
-                f"tool {input.tool!r} needs approval: this call carries no proof that the agent "
-                "run scheduling it approved it",
-                type="ApprovalProofMissing",
-                non_retryable=True,
-            )
-
     @activity.defn(name="run_tool")
     async def run_tool(self, input: ToolCallInput) -> ToolCallOutput:
         """Run a tool of one of the worker's agents and return its result as text.
@@ -126,7 +138,8 @@ class ToolActivities:
         `current_tool_call()`.
         """
         tool = self._tool(input)
-        self._check_approval(tool, input)
+        if tool.requires_approval(input.arguments):
+            check_approval_proof(self._agents.secrets, input)
         try:
             # Arguments arrive as JSON; validating turns them back into the function's own types.
             arguments = dict(tool.arguments_model.model_validate(input.arguments))

@@ -24,6 +24,14 @@ from agent_continuations.agent_definitions._loading import (
     load_agent_modules,
     module_agents,
 )
+from agent_continuations.agent_definitions._mcp_servers import (
+    ApprovalRule,
+    HttpServer,
+    McpServer,
+    McpTool,
+    McpToolSpec,
+    StdioServer,
+)
 from agent_continuations.agent_definitions._secrets import WORKER_SECRETS_ENV, WorkerSecrets
 from agent_continuations.agent_definitions._suspension import (
     Budget,
@@ -35,7 +43,12 @@ from agent_continuations.agent_definitions._suspension import (
     SuspensionPolicy,
     TokenBudget,
 )
-from agent_continuations.agent_definitions._tool import ApprovalPredicate, Tool, tool
+from agent_continuations.agent_definitions._tool import (
+    ApprovalPredicate,
+    InvalidArgumentsError,
+    Tool,
+    tool,
+)
 from agent_continuations.agent_definitions._tool_context import (
     NotInToolCallError,
     ToolCallContext,
@@ -56,6 +69,13 @@ __all__ = [
     "AgentCatalog",
     "AgentModuleError",
     "ApprovalPredicate",
+    "ApprovalRule",
+    "HttpServer",
+    "InvalidArgumentsError",
+    "McpServer",
+    "McpTool",
+    "McpToolSpec",
+    "StdioServer",
     "Budget",
     "CustomPolicy",
     "EveryNTurns",

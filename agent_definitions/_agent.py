@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
 from agent_continuations.agent_definitions._activity_options import ActivityOptions
+from agent_continuations.agent_definitions._mcp_servers import McpServer, McpToolSpec, mcp_tools
 from agent_continuations.agent_definitions._suspension import SuspensionPolicy
 from agent_continuations.agent_definitions._tool import Tool
 from agent_continuations.shared import ModelSettings
@@ -47,6 +49,8 @@ class Agent:
             calls (the `call_model` activity).
         approvers: Who alone may decide the calls of this agent's tools that need approval
             and name no approvers of their own (see `tool(approvers=...)`).
+        mcp_servers: MCP servers (`StdioServer`, `HttpServer`) whose tools the agent offers
+            beside `tools`; each run lists them once, in an activity, and keeps the list.
     """
 
     name: str
@@ -63,6 +67,7 @@ class Agent:
     model_settings: ModelSettings = field(default_factory=ModelSettings)
     model_activity_options: ActivityOptions = field(default_factory=ActivityOptions)
     approvers: Sequence[str] = ()
+    mcp_servers: list[McpServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"
@@ -70,8 +75,28 @@ class Agent:
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"agent {self.name!r} has duplicate tool names: {sorted(duplicates)}")
+        servers = [s.name for s in self.mcp_servers]
+        if len(set(servers)) < len(servers):
+            raise ValueError(f"agent {self.name!r} has two MCP servers of the same name")
         if self.max_turns < 1:
             raise ValueError(f"agent {self.name!r}: max_turns must be at least 1")
+
+    def with_mcp_tools(self, listings: Mapping[str, Sequence[McpToolSpec]]) -> Agent:
+        """This agent with its MCP servers' tools, from their recorded listings, among its tools.
+
+        Raises:
+            ValueError: A server's tool has the name of another tool or sub-agent.
+        """
+        added = mcp_tools(self.mcp_servers, listings)
+        if not added:
+            return self
+        try:
+            return dataclasses.replace(self, tools=[*self.tools, *added])
+        except ValueError as error:
+            raise ValueError(
+                f"{error}: give the MCP server a prefix, or leave the tool out with its "
+                "allowed_tools or blocked_tools"
+            ) from None
 
     def approvers_of(self, tool: Tool, run_approvers: Sequence[str] = ()) -> tuple[str, ...]:
         """Who may decide a call of `tool`: its own approvers, else this agent's, else the

@@ -8,7 +8,13 @@ from typing import Any
 
 import pydantic
 
-from agent_continuations.agent_definitions import Agent, ApproverKeys, Tool, decision_message
+from agent_continuations.agent_definitions import (
+    Agent,
+    ApproverKeys,
+    InvalidArgumentsError,
+    Tool,
+    decision_message,
+)
 from agent_continuations.shared import ApprovalDecision, JsonDict, validation_problems
 from agent_continuations.workflows._tree import LevelTree, WaitingEntry
 
@@ -82,6 +88,8 @@ def check_decision(
         except pydantic.ValidationError as error:
             problems = validation_problems(error)
             raise ValueError(f"edited arguments do not fit {tool.name}: {problems}") from None
+        except InvalidArgumentsError as error:
+            raise ValueError(f"edited arguments do not fit {tool.name}: {error}") from None
         except Exception as error:  # a validator of the tool's own types may raise anything
             raise ValueError(
                 f"edited arguments of {tool.name} cannot be checked: {error}"

@@ -8,8 +8,8 @@ import asyncio
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
-from agent_continuations.activities import ToolActivities, ToolCallInput
-from agent_continuations.agent_definitions import Agent
+from agent_continuations.activities import McpCallInput, ToolActivities, ToolCallInput
+from agent_continuations.agent_definitions import Agent, McpTool
 from agent_continuations.continuations import tool_message
 from agent_continuations.shared import AgentRunOutput, DecisionRecord, JsonDict
 from agent_continuations.workflows._activity_options import (
@@ -25,6 +25,7 @@ from agent_continuations.workflows._calls import (
 )
 from agent_continuations.workflows._continue_as_new import ContinueAsNew
 from agent_continuations.workflows._level import Level
+from agent_continuations.workflows._mcp_tools import call_mcp_tool
 from agent_continuations.workflows._state import ANSWERED_STATUSES, ToolCallState
 from agent_continuations.workflows._status import LevelStatus
 from agent_continuations.workflows._sub_agents import SubAgents
@@ -165,8 +166,8 @@ class TurnCalls:
     async def _run_tool(
         self, agent: Agent, call: ToolCallState, arguments: JsonDict, approved: bool
     ) -> str:
-        """Run a tool as the `run_tool` activity, with proof that it was `approved` if it was;
-        what the model reads of its result."""
+        """Run a tool as the `run_tool` activity (an MCP server's as `call_mcp_tool`), with
+        proof that it was `approved` if it was; what the model reads of its result."""
         run = self._level.input.options
         tool = agent.find_tool(call.name)
         assert tool is not None  # `call_kind` made it a tool call
@@ -180,23 +181,36 @@ class TurnCalls:
         proof_key, proof = (
             self._level.keys.approval_proof(key, call.name, arguments) if approved else ("", "")
         )
+        summary = f"{call.name} ({call.id})"
         try:
-            output = await workflow.execute_activity_method(
-                ToolActivities.run_tool,
-                ToolCallInput(
+            if isinstance(tool, McpTool):
+                mcp_input = McpCallInput(
                     agent=agent.name,
+                    server=tool.server,
                     tool=call.name,
                     arguments=arguments,
                     idempotency_key=key,
                     approval_key=proof_key,
                     approval_proof=proof,
-                ),
-                start_to_close_timeout=options.start_to_close_timeout,
-                heartbeat_timeout=options.heartbeat_timeout,
-                retry_policy=options.retry_policy,
-                task_queue=options.task_queue,
-                summary=f"{call.name} ({call.id})",
-            )
+                )
+                output = await call_mcp_tool(mcp_input, options, summary)
+            else:
+                output = await workflow.execute_activity_method(
+                    ToolActivities.run_tool,
+                    ToolCallInput(
+                        agent=agent.name,
+                        tool=call.name,
+                        arguments=arguments,
+                        idempotency_key=key,
+                        approval_key=proof_key,
+                        approval_proof=proof,
+                    ),
+                    start_to_close_timeout=options.start_to_close_timeout,
+                    heartbeat_timeout=options.heartbeat_timeout,
+                    retry_policy=options.retry_policy,
+                    task_queue=options.task_queue,
+                    summary=summary,
+                )
         except ActivityError as error:
             return f"Error: tool {call.name} failed: {cause_message(error)}"
         return output.content

@@ -1,0 +1,112 @@
+"""The official git MCP server (`mcp-server-git`, started over stdio from the venv) on a
+temporary repository: read-only tools run at once, the others wait for a person."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from agent_continuations.agent_definitions import Agent, StdioServer
+from agent_continuations.shared import ApprovalDecision
+from agent_continuations.workflows import AgentWorkflow
+from helpers import (
+    query_until,
+    running_worker,
+    start_agent,
+    tool_call,
+    tool_results,
+    wait_for_pending,
+)
+
+GIT_SERVER = str(Path(sys.executable).with_name("mcp-server-git"))
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with one staged file and no commit yet."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "agent@example.com")
+    git(repo, "config", "user.name", "Agent")
+    (repo / "notes.txt").write_text("hello\n")
+    git(repo, "add", "notes.txt")
+    return repo
+
+
+def git_agent(repo: Path) -> Agent:
+    return Agent(
+        name="git_agent",
+        instructions="Keep the repository tidy.",
+        mcp_servers=[StdioServer(name="git", command=GIT_SERVER, args=["--repository", str(repo)])],
+    )
+
+
+def commit_script(repo: Path) -> dict[str, list[dict]]:
+    return {
+        "git_agent": [
+            {
+                "tool_calls": [
+                    tool_call("git_status", repo_path=str(repo)),
+                    tool_call("git_commit", repo_path=str(repo), message="Add notes"),
+                ]
+            },
+            {"content": "done"},
+        ]
+    }
+
+
+def commits(repo: Path) -> list[str]:
+    result = subprocess.run(["git", "log", "--format=%s"], cwd=repo, capture_output=True, text=True)
+    return result.stdout.split()
+
+
+async def test_status_runs_at_once_and_commit_waits_for_approval(
+    dev_server_env: WorkflowEnvironment, task_queue: str, repo: Path
+) -> None:
+    client = dev_server_env.client
+    agents = [git_agent(repo)]
+    async with running_worker(client, task_queue, commit_script(repo), agents=agents):
+        handle = await start_agent(client, task_queue, "git_agent", "commit the notes")
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["git_commit"]
+        state = await query_until(
+            handle,
+            AgentWorkflow.get_state,
+            lambda s: any(c.name == "git_status" and c.status == "done" for c in s.turn_calls),
+        )
+        status = next(c for c in state.turn_calls if c.name == "git_status")
+        assert "new file:   notes.txt" in (status.result or "")
+        assert commits(repo) == []  # nothing committed while it waits
+        decision = ApprovalDecision(tool_call_id=entry["path_ids"][0], digest=entry["digest"])
+        await handle.signal(AgentWorkflow.approve, decision)
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert commits(repo) == ["Add", "notes"]
+    assert "Changes committed successfully" in tool_results(output)["git_commit"]
+
+
+async def test_rejected_commit_leaves_the_repository_untouched(
+    dev_server_env: WorkflowEnvironment, task_queue: str, repo: Path
+) -> None:
+    client = dev_server_env.client
+    before = git(repo, "status", "--porcelain")
+    async with running_worker(client, task_queue, commit_script(repo), agents=[git_agent(repo)]):
+        handle = await start_agent(client, task_queue, "git_agent", "commit the notes")
+        [entry] = await wait_for_pending(handle)
+        decision = ApprovalDecision(tool_call_id=entry["path_ids"][0], reason="not yet")
+        await handle.signal(AgentWorkflow.reject, decision)
+        output = await handle.result()
+    assert output.end_reason == "rejected_tool_calls"
+    assert commits(repo) == []
+    assert git(repo, "status", "--porcelain") == before
