@@ -98,10 +98,11 @@ class Agent:
                 "allowed_tools or blocked_tools"
             ) from None
 
-    def approvers_of(self, tool: Tool, run_approvers: Sequence[str] = ()) -> tuple[str, ...]:
-        """Who may decide a call of `tool`: its own approvers, else this agent's, else the
-        run's; anyone, with an unsigned decision, when none names any."""
-        return tuple(tool.approvers or self.approvers or run_approvers)
+    def approvers_of(self, tool: Tool | None, run_approvers: Sequence[str] = ()) -> tuple[str, ...]:
+        """Who may decide a call of `tool` (None: of an MCP server's tool, which has none of
+        its own): its own approvers, else this agent's, else the run's; anyone, with an
+        unsigned decision, when none names any."""
+        return tuple((tool.approvers if tool else ()) or self.approvers or run_approvers)
 
     def find_tool(self, name: str) -> Tool | None:
         """The plain tool called `name`, if any."""

@@ -1,6 +1,9 @@
 """An MCP server the tests start (stdio, or streamable HTTP with `--http PORT`), written with the
 `mcp` SDK: tools that answer, fail, take their time, crash the server, and log each call with
-the idempotency key its request's `_meta` carried (to the file `MCP_TEST_LOG` names)."""
+the idempotency key its request's `_meta` carried (to the file `MCP_TEST_LOG` names).
+
+With `MCP_TEST_START_ONCE` naming a file, the server starts only while that file does not
+exist (it creates it): started again, it writes why to stderr and exits."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ImageContent, TextContent, ToolAnnotations
 
 server = MCPServer("test-server")
@@ -47,8 +52,14 @@ def record(text: str, ctx: Context) -> str:
 
 @server.tool(annotations=READ_ONLY)
 def fail(message: str) -> str:
-    """Always fails with the message."""
-    raise ValueError(message)
+    """Always fails with the message (an `isError` result)."""
+    raise ToolError(message)
+
+
+@server.tool(annotations=READ_ONLY)
+def broken(message: str) -> str:
+    """Always answers with a protocol error (a JSON-RPC error, not a result)."""
+    raise MCPError(-32603, message)
 
 
 @server.tool(annotations=READ_ONLY)
@@ -80,8 +91,19 @@ def picture() -> list[TextContent | ImageContent]:
     ]
 
 
+def _refuse_a_second_start() -> None:
+    once = os.environ.get("MCP_TEST_START_ONCE")
+    if not once:
+        return
+    if Path(once).exists():
+        print("test server: the license was already used; cannot start", file=sys.stderr)
+        sys.exit(2)
+    Path(once).touch()
+
+
 if __name__ == "__main__":
     print("test server starting", file=sys.stderr, flush=True)
+    _refuse_a_second_start()
     if len(sys.argv) == 3 and sys.argv[1] == "--http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:

@@ -1,0 +1,248 @@
+"""An agent's MCP tools on the tests' own server (`mcp_test_server.py`, over stdio): results,
+errors, approvals and their rules, slow calls, a server that crashes or cannot start."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import RetryPolicy
+from temporalio.testing import WorkflowEnvironment
+
+from agent_continuations.agent_definitions import ActivityOptions, Agent, StdioServer, tool
+from agent_continuations.shared import ApprovalDecision, DecideInput
+from agent_continuations.workflows import AgentWorkflow
+from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+from mcp_agents import server_agent, server_on
+
+DONE = {"content": "done"}
+
+
+def log_lines(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def script(*replies: dict[str, Any], agent: str = "mcp_agent") -> dict[str, list[dict[str, Any]]]:
+    return {agent: list(replies)}
+
+
+async def run_agent(
+    env: WorkflowEnvironment, task_queue: str, agents: list[Agent], scripts: dict[str, Any]
+) -> Any:
+    """Run the first agent to its end: its handle, output and last state."""
+    client = env.client
+    async with running_worker(client, task_queue, scripts, agents=agents):
+        handle = await start_agent(client, task_queue, agents[0].name, "go")
+        output = await handle.result()
+        return handle, output, await handle.query(AgentWorkflow.get_state)
+
+
+async def test_results_and_errors_reach_the_model(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    calls = script(
+        {
+            "tool_calls": [
+                tool_call("echo", text="hi"),
+                tool_call("stats", numbers=[1, 2]),
+                tool_call("picture"),
+                tool_call("fail", message="the disk is full"),
+                tool_call("broken", message="no such table"),
+            ]
+        },
+        {"tool_calls": [tool_call("stats", numbers="many")]},
+        DONE,
+    )
+    handle, output, state = await run_agent(dev_server_env, task_queue, [server_agent(log)], calls)
+    assert output.end_reason == "completed"
+    results = tool_results(output)
+    assert results["echo"] == "echo: hi"
+    assert results["picture"] == "a red dot\n[image: image/png, 8 bytes, not shown]"
+    assert results["fail"] == "Error: tool fail failed: Error executing tool fail: the disk is full"
+    assert results["broken"].startswith("Error: tool broken failed: MCP server 'test' answered")
+    assert "no such table" in results["broken"]
+    tool_messages = [m["content"] for m in output.messages if m.get("role") == "tool"]
+    assert any('"sum": 3.0' in m and '"max": 2.0' in m for m in tool_messages)
+    assert tool_messages[-1] == (
+        "Error: arguments of stats do not fit its schema: numbers: 'many' is not of type 'array'"
+    )
+    # The request's `_meta` carried the call's idempotency key: workflow, turn and call ID.
+    [echo_call] = [
+        c
+        for m in output.messages
+        for c in m.get("tool_calls") or []
+        if c["function"]["name"] == "echo"
+    ]
+    [line] = [line for line in log_lines(log) if line.startswith("echo:hi")]
+    assert line.split()[1] == f"{handle.id}/1/{echo_call['id']}"
+
+
+async def test_a_stdio_server_serves_every_call_and_run_of_a_worker(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    agents = [server_agent(log)]
+    calls = script({"tool_calls": [tool_call("echo", text="a"), tool_call("echo", text="b")]}, DONE)
+    client = dev_server_env.client
+    async with running_worker(client, task_queue, calls, agents=agents):
+        for _ in range(2):
+            output = await (await start_agent(client, task_queue, "mcp_agent", "go")).result()
+            assert output.end_reason == "completed"
+    pids = {line.split()[-1] for line in log_lines(log)}
+    assert len(log_lines(log)) == 4 and len(pids) == 1
+
+
+async def test_a_tool_not_marked_read_only_waits_for_a_person(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    client = dev_server_env.client
+    calls = script({"tool_calls": [tool_call("record", text="minutes")]}, DONE)
+    async with running_worker(client, task_queue, calls, agents=[server_agent(log)]):
+        handle = await start_agent(client, task_queue, "mcp_agent", "go")
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["record"]
+        assert log_lines(log) == []
+        # An edit is checked against the schema the server listed.
+        bad = DecideInput(path_ids=entry["path_ids"], approved=True, arguments={"text": 5})
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(AgentWorkflow.decide, bad)
+        assert "edited arguments do not fit record: text: 5 is not of type 'string'" in str(
+            refused.value.cause
+        )
+        good = DecideInput(path_ids=entry["path_ids"], approved=True, arguments={"text": "notes"})
+        await handle.execute_update(AgentWorkflow.decide, good)
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert tool_results(output)["record"].endswith("recorded notes")
+    assert [line.split()[0] for line in log_lines(log)] == ["record:notes"]
+
+
+async def test_rules_override_the_annotations(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    client = dev_server_env.client
+    rules = {"record": lambda args: "secret" in args["text"], "ec*": True}
+    agent = server_agent(log, approvals=rules)
+    calls = script(
+        {
+            "tool_calls": [
+                tool_call("record", text="plain"),
+                tool_call("record", text="a secret"),
+                tool_call("echo", text="hello"),
+                tool_call("stats", numbers=[1]),
+            ]
+        },
+        DONE,
+    )
+    async with running_worker(client, task_queue, calls, agents=[agent]):
+        handle = await start_agent(client, task_queue, "mcp_agent", "go")
+        pending = await wait_for_pending(handle, 2)
+        waiting = sorted(e["tool_call"]["function"]["arguments"] for e in pending)
+        assert waiting == ['{"text": "a secret"}', '{"text": "hello"}']
+        for entry in pending:
+            decision = ApprovalDecision(tool_call_id=entry["path_ids"][0], reason="no")
+            await handle.signal(AgentWorkflow.reject, decision)
+        output = await handle.result()
+    assert output.end_reason == "rejected_tool_calls"
+    ran = sorted(line.split()[0] for line in log_lines(log))
+    assert ran == ["record:plain"]
+
+
+async def test_a_slow_call_heartbeats_and_a_timeout_reaches_the_model(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    heartbeats = ActivityOptions(heartbeat_timeout=timedelta(seconds=1))
+    short = ActivityOptions(
+        start_to_close_timeout=timedelta(seconds=1), retry_policy=RetryPolicy(maximum_attempts=1)
+    )
+    agent = Agent(
+        name="mcp_agent",
+        instructions="Wait.",
+        mcp_servers=[
+            server_on(log, name="patient", activity_options=heartbeats),
+            server_on(log, name="hasty", prefix="hasty_", activity_options=short),
+        ],
+    )
+    calls = script(
+        {"tool_calls": [tool_call("slow", seconds=3), tool_call("hasty_slow", seconds=3)]}, DONE
+    )
+    _, output, _ = await run_agent(dev_server_env, task_queue, [agent], calls)
+    results = tool_results(output)
+    assert results["slow"] == "waited 3.0s"
+    assert results["hasty_slow"].startswith("Error: tool hasty_slow failed: ")
+    assert "timeout" in results["hasty_slow"].lower()
+
+
+async def test_a_server_that_crashes_mid_call_is_started_again(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    calls = script({"tool_calls": [tool_call("crash_once")]}, DONE)
+    handle, output, state = await run_agent(dev_server_env, task_queue, [server_agent(log)], calls)
+    assert tool_results(output) == {"crash_once": "survived"}
+    first, second = [line.split() for line in log_lines(log)]
+    assert first[1] == second[1] and first[1].startswith(handle.id)  # the same call, again
+    assert first[2] != second[2]  # on a new server process
+
+
+async def test_a_server_that_cannot_start_again_fails_the_call_with_its_stderr(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    agent = server_agent(log, env={"MCP_TEST_START_ONCE": str(tmp_path / "started")})
+    calls = script({"tool_calls": [tool_call("crash_once")]}, DONE)
+    _, output, _ = await run_agent(dev_server_env, task_queue, [agent], calls)
+    assert output.end_reason == "completed"
+    result = tool_results(output)["crash_once"]
+    assert result.startswith("Error: tool crash_once failed: MCP server 'test' did not start")
+    assert result.endswith("test server: the license was already used; cannot start")
+
+
+async def test_a_server_that_cannot_start_ends_the_run_with_its_stderr(
+    dev_server_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    complaint = "import sys; print('MISSING_TOKEN is not set', file=sys.stderr); sys.exit(1)"
+    server = StdioServer(name="broken", command=sys.executable, args=["-c", complaint])
+    agent = Agent(name="mcp_agent", instructions="x", mcp_servers=[server])
+    _, output, _ = await run_agent(dev_server_env, task_queue, [agent], script(DONE))
+    assert output.end_reason == "error"
+    assert output.error.startswith("cannot list the tools of MCP server 'broken': ")
+    assert output.error.endswith("MISSING_TOKEN is not set")
+
+
+@tool
+def echo(text: str) -> str:
+    """A function tool with the name of one of the server's tools."""
+    return text
+
+
+async def test_a_name_clash_ends_the_run_unless_the_server_has_a_prefix(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    clash = Agent(name="mcp_agent", instructions="x", tools=[echo], mcp_servers=[server_on(log)])
+    _, output, _ = await run_agent(dev_server_env, task_queue, [clash], script(DONE))
+    assert output.end_reason == "error"
+    assert "duplicate tool names: ['echo']" in output.error and "prefix" in output.error
+    prefixed = Agent(
+        name="mcp_agent",
+        instructions="x",
+        tools=[echo],
+        mcp_servers=[server_on(log, prefix="t_", blocked_tools=["crash*", "slow"])],
+    )
+    calls = script(
+        {"tool_calls": [tool_call("echo", text="mine"), tool_call("t_echo", text="its")]}, DONE
+    )
+    handle, output, state = await run_agent(dev_server_env, task_queue, [prefixed], calls)
+    assert tool_results(output) == {"echo": "mine", "t_echo": "echo: its"}
+    state = await handle.query(AgentWorkflow.get_state)
+    listed = {t.name for t in (state.mcp_tools or {})["test"]}
+    assert "echo" in listed and not listed & {"crash_once", "slow"}
