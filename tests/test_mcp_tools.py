@@ -241,8 +241,7 @@ async def test_a_name_clash_ends_the_run_unless_the_server_has_a_prefix(
     calls = script(
         {"tool_calls": [tool_call("echo", text="mine"), tool_call("t_echo", text="its")]}, DONE
     )
-    handle, output, state = await run_agent(dev_server_env, task_queue, [prefixed], calls)
+    _, output, state = await run_agent(dev_server_env, task_queue, [prefixed], calls)
     assert tool_results(output) == {"echo": "mine", "t_echo": "echo: its"}
-    state = await handle.query(AgentWorkflow.get_state)
     listed = {t.name for t in (state.mcp_tools or {})["test"]}
     assert "echo" in listed and not listed & {"crash_once", "slow"}
