@@ -26,7 +26,6 @@ from agent_continuations.activities._recordable import recordable
 from agent_continuations.activities._tool_call import ToolCallOutput, check_approval_proof
 from agent_continuations.agent_definitions import (
     AgentCatalog,
-    HttpServer,
     McpServer,
     McpToolSpec,
 )
@@ -140,12 +139,9 @@ class McpActivities:
         try:
             async with heartbeating():
                 return await self._connections.use(server, request)
-        except ServerStartError as error:
-            # A process that cannot start will not start on a retry; a URL may answer later.
+        except ServerStartError as error:  # a process that cannot start will not on a retry
             raise ApplicationError(
-                str(error),
-                type="McpServerUnavailable",
-                non_retryable=not isinstance(server, HttpServer),
+                str(error), type="McpServerUnavailable", non_retryable=True
             ) from None
         except ConnectionLostError as error:
             raise ApplicationError(str(error), type="McpConnectionLost") from None

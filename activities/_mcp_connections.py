@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import IO, TypeVar
 
 from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
@@ -22,7 +22,7 @@ PING_TIMEOUT_SECONDS = 5.0
 
 
 class ServerStartError(Exception):
-    """A server could not be started or connected; the message ends with its stderr's last lines."""
+    """A stdio server could not be started; the message ends with its stderr's last lines."""
 
 
 class ConnectionLostError(Exception):
@@ -77,7 +77,8 @@ class _StdioProcess:
         try:
             return await asyncio.shield(self._ready)
         except Exception as error:  # whatever stopped the process or its session
-            problem = self.problem(f"MCP server {self._server.name!r} did not start: {error}")
+            why = leaf_error(error)
+            problem = self.problem(f"MCP server {self._server.name!r} did not start: {why}")
             await self.close()
             raise ServerStartError(problem) from None
 
@@ -103,8 +104,9 @@ class McpConnections:
         """Run `request` on a session with the server.
 
         Raises:
-            ServerStartError: The server cannot be started or connected.
-            ConnectionLostError: The connection broke during the request.
+            ServerStartError: A stdio server cannot be started.
+            ConnectionLostError: The connection broke during the request, or an HTTP server
+                cannot be reached.
             MCPError: The server answered with an error.
         """
         if isinstance(server, StdioServer):
@@ -121,8 +123,16 @@ class McpConnections:
                 await process.close()
                 raise ConnectionLostError(problem) from None
         assert isinstance(server, HttpServer)
-        async with _http_session(server) as session:
-            return await request(session)
+        try:
+            async with _http_session(server) as session:
+                return await request(session)
+        except Exception as error:  # the transport's task group fails with a group
+            leaf = leaf_error(error)
+            if isinstance(leaf, MCPError) and not _connection_closed(leaf):
+                raise leaf from None
+            raise ConnectionLostError(
+                f"MCP server {server.name!r} at {server.url} failed: {leaf}"
+            ) from None
 
     async def _live_process(self, server: StdioServer) -> _StdioProcess:
         """The server's process, started if it is not running or no longer answers."""
@@ -155,23 +165,18 @@ def _connection_closed(error: MCPError) -> bool:
 
 @asynccontextmanager
 async def _http_session(server: HttpServer) -> AsyncIterator[ClientSession]:
-    """An initialized session with an HTTP server, for one use.
-
-    Raises:
-        ServerStartError: It cannot be connected.
-    """
-    async with AsyncExitStack() as stack:
-        try:
-            http = await stack.enter_async_context(
-                create_mcp_http_client(headers=dict(server.headers))
-            )
-            read, write = await stack.enter_async_context(
-                streamable_http_client(server.url, http_client=http)
-            )
-            session = await stack.enter_async_context(ClientSession(read, write))
-            await asyncio.wait_for(session.initialize(), START_TIMEOUT_SECONDS)
-        except (OSError, MCPError, TimeoutError) as error:
-            raise ServerStartError(
-                f"MCP server {server.name!r} at {server.url} cannot be reached: {error}"
-            ) from None
+    """An initialized session with an HTTP server, for one use."""
+    async with (
+        create_mcp_http_client(headers=dict(server.headers)) as http,
+        streamable_http_client(server.url, http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await asyncio.wait_for(session.initialize(), START_TIMEOUT_SECONDS)
         yield session
+
+
+def leaf_error(error: BaseException) -> BaseException:
+    """The first error an exception group (a task group's failure) holds, however nested."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error

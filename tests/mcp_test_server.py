@@ -25,9 +25,12 @@ def _log(ctx: Context, event: str) -> None:
     meta = ctx.request_context.meta or {}
     key = meta.get("idempotency_key", "") if isinstance(meta, dict) else ""
     path = os.environ.get("MCP_TEST_LOG")
+    request = ctx.request_context.request  # over HTTP: its headers
+    header = request.headers.get("x-agent") if request is not None else None
+    via = f" x-agent={header}" if header else ""
     if path:
         with open(path, "a") as log:
-            log.write(f"{event} {key} pid={os.getpid()}\n")
+            log.write(f"{event} {key} pid={os.getpid()}{via}\n")
 
 
 @server.tool(annotations=READ_ONLY)
