@@ -187,10 +187,6 @@ class McpTool(Tool):
 def mcp_tools(
     servers: Sequence[McpServer], listings: Mapping[str, Sequence[McpToolSpec]]
 ) -> list[McpTool]:
-    """The tools the servers offer, from their recorded listings (servers not listed give none)."""
-    return [
-        server.tool(spec)
-        for server in servers
-        for spec in listings.get(server.name, ())
-        if server.offers(spec.name)
-    ]
+    """The tools the servers offered when the run listed them (`list_mcp_tools` kept only the
+    allowed ones): what a run offers does not change under it, even if the worker's do."""
+    return [server.tool(spec) for server in servers for spec in listings.get(server.name, ())]

@@ -12,11 +12,21 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from agent_continuations.agent_definitions import ActivityOptions, Agent, StdioServer, tool
-from agent_continuations.shared import ApprovalDecision, DecideInput
+from agent_continuations.plugin import AgentPlugin
+from agent_continuations.shared import ApprovalDecision, DecideInput, RunOptions
+from agent_continuations.testing import SCRIPTED_MODEL
 from agent_continuations.workflows import AgentWorkflow
-from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+from helpers import (
+    TEST_SECRETS,
+    running_worker,
+    start_agent,
+    tool_call,
+    tool_results,
+    wait_for_pending,
+)
 from mcp_agents import server_agent, server_on
 
 DONE = {"content": "done"}
@@ -245,3 +255,54 @@ async def test_a_name_clash_ends_the_run_unless_the_server_has_a_prefix(
     assert tool_results(output) == {"echo": "mine", "t_echo": "echo: its"}
     listed = {t.name for t in (state.mcp_tools or {})["test"]}
     assert "echo" in listed and not listed & {"crash_once", "slow"}
+
+
+async def test_the_listing_is_kept_across_continue_as_new_and_replays(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    client = dev_server_env.client
+    turns = 40
+
+    def echo_until_done(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        done = sum(1 for m in messages if m["role"] == "tool")
+        return tool_call_reply("echo", text=str(done)) if done < turns else DONE
+
+    agents = [server_agent(log)]
+    async with running_worker(client, task_queue, {"mcp_agent": echo_until_done}, agents=agents):
+        handle = await start_agent(
+            client,
+            task_queue,
+            "mcp_agent",
+            "go",
+            options=RunOptions(history_event_limit=101, max_turns=turns + 1),
+        )
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert len(log_lines(log)) == turns
+    histories = []
+    run_id: str | None = handle.first_execution_run_id
+    while run_id:
+        histories.append(await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history())
+        attributes = histories[-1].events[-1].workflow_execution_continued_as_new_event_attributes
+        run_id = attributes.new_execution_run_id or None
+    assert len(histories) > 1, "the run should have continued as new"
+    listings = [
+        event
+        for history in histories
+        for event in history.events
+        if event.activity_task_scheduled_event_attributes.activity_type.name == "list_mcp_tools"
+    ]
+    assert len(listings) == 1  # listed once; the later runs took the list from their state
+    # A replay takes the tools from the history, even where the worker's server now offers
+    # fewer: the run's tools do not change under it.
+    fewer = [server_agent(log, blocked_tools=["echo"])]
+    plugin = AgentPlugin(fewer, default_model=SCRIPTED_MODEL, secrets=TEST_SECRETS)
+    replayer = Replayer(workflows=[], plugins=[plugin])
+    for history in histories:
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None, result.replay_failure
+
+
+def tool_call_reply(name: str, **arguments: Any) -> dict[str, Any]:
+    return {"tool_calls": [tool_call(name, **arguments)]}
