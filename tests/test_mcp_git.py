@@ -3,6 +3,10 @@ temporary repository: read-only tools run at once, the others wait for a person.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +18,14 @@ from agent_continuations.agent_definitions import Agent, StdioServer
 from agent_continuations.shared import ApprovalDecision
 from agent_continuations.workflows import AgentWorkflow
 from helpers import (
+    ROOT,
     query_until,
     running_worker,
     start_agent,
     tool_call,
     tool_results,
     wait_for_pending,
+    worker_process,
 )
 
 GIT_SERVER = str(Path(sys.executable).with_name("mcp-server-git"))
@@ -110,3 +116,53 @@ async def test_rejected_commit_leaves_the_repository_untouched(
     assert output.end_reason == "rejected_tool_calls"
     assert commits(repo) == []
     assert git(repo, "status", "--porcelain") == before
+
+
+def readme_git_module(repo: Path) -> str:
+    """The README's `git_agents.py` on `repo`, with the scripted model's replies."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```python\n(# git_agents\.py\n.*?)```", readme, re.S)
+    assert match, "the README shows no `# git_agents.py` block"
+    script = {
+        "committer": [
+            {"tool_calls": [tool_call("git_status", repo_path=str(repo))]},
+            {"tool_calls": [tool_call("git_commit", repo_path=str(repo), message="New notes")]},
+            {"content": "Committed."},
+        ]
+    }
+    return match[1].replace("/srv/notes", str(repo)) + f"\nSCRIPTS = {script!r}\n"
+
+
+async def test_the_readme_git_agent_commits_once_approved(
+    repo: Path, tmp_path: Path, address: str, task_queue: str
+) -> None:
+    folder = tmp_path / "user"
+    folder.mkdir()
+    (folder / "git_agents.py").write_text(readme_git_module(repo), encoding="utf-8")
+    flags = ["--address", address, "--task-queue", task_queue]
+    env = {"AGENT_MODEL": "scripted", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+    def starter(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "starter.py"), *flags, "--agents", "git_agents", *argv],
+            cwd=folder,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    with worker_process(["--agents", "git_agents", *flags], folder, env):
+        started = await asyncio.to_thread(
+            starter, "start", "committer", "Commit the new notes.", "--wait"
+        )
+        assert started.returncode == 0, started.stderr
+        workflow_id, heading, path, *_ = started.stdout.splitlines()
+        assert (heading, path.strip()) == ("Waiting for a decision:", "git_commit")
+        assert commits(repo) == []
+        approve = shlex.split(started.stdout.splitlines()[-1])[2:]  # `approve: agent-starter ...`
+        approved = await asyncio.to_thread(starter, *approve)
+        assert approved.returncode == 0, approved.stderr
+        result = await asyncio.to_thread(starter, "result", workflow_id)
+    assert result.stdout.startswith("end_reason: completed\nresult: Committed."), result.stderr
+    assert commits(repo) == ["New", "notes"]

@@ -4,6 +4,7 @@ errors, approvals and their rules, slow calls, a server that crashes or cannot s
 from __future__ import annotations
 
 import sys
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, Worker
 
 from agent_continuations.agent_definitions import ActivityOptions, Agent, StdioServer, tool
 from agent_continuations.plugin import AgentPlugin
@@ -27,6 +28,7 @@ from helpers import (
     tool_results,
     wait_for_pending,
 )
+from intruder_workflow import IntruderWorkflow
 from mcp_agents import server_agent, server_on
 
 DONE = {"content": "done"}
@@ -306,3 +308,31 @@ async def test_the_listing_is_kept_across_continue_as_new_and_replays(
 
 def tool_call_reply(name: str, **arguments: Any) -> dict[str, Any]:
     return {"tool_calls": [tool_call(name, **arguments)]}
+
+
+async def test_an_mcp_call_that_needs_approval_runs_only_with_the_runs_proof(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    client = dev_server_env.client
+    intruders = f"intruders-{uuid.uuid4()}"
+
+    async def intrude(tool: str, arguments: dict[str, Any]) -> str:
+        call = {"agent": "mcp_agent", "server": "test", "tool": tool, "arguments": arguments}
+        request = {"activity": "call_mcp_tool", "task_queue": task_queue, "input": call}
+        return await client.execute_workflow(
+            IntruderWorkflow.run, request, id=f"intruder-{uuid.uuid4()}", task_queue=intruders
+        )
+
+    async with (
+        running_worker(client, task_queue, {}, agents=[server_agent(log)]),
+        Worker(client, task_queue=intruders, workflows=[IntruderWorkflow]),
+    ):
+        refused = await intrude("record", {"text": "forged"})
+        ran = await intrude("echo", {"text": "harmless"})
+    assert refused == (
+        "refused: ApprovalProofMissing: tool 'record' needs approval: this call carries no "
+        "proof that the agent run scheduling it approved it"
+    )
+    assert ran == "ran: {'content': 'echo: harmless'}"
+    assert [line.split()[0] for line in log_lines(log)] == ["echo:harmless"]
