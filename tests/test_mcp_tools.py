@@ -336,3 +336,30 @@ async def test_an_mcp_call_that_needs_approval_runs_only_with_the_runs_proof(
     )
     assert ran == "ran: {'content': 'echo: harmless'}"
     assert [line.split()[0] for line in log_lines(log)] == ["echo:harmless"]
+
+
+async def test_a_sub_agents_mcp_call_is_decided_at_the_root(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    client = dev_server_env.client
+    child = server_agent(log, name="scribe")
+    parent = Agent(name="boss", instructions="Delegate.", sub_agents=[child])
+    scripts = {
+        "boss": [tool_call_reply("scribe_tool", prompt="write it down"), DONE],
+        "scribe": [tool_call_reply("record", text="from below"), DONE],
+    }
+    async with running_worker(client, task_queue, scripts, agents=[parent]):
+        handle = await start_agent(client, task_queue, "boss", "go")
+        [entry] = await wait_for_pending(handle)
+        assert entry["paths"] == ["scribe_tool", "record"]
+        # The root has not listed the sub-agent's tools: it passes decisions down unchanged.
+        edited = DecideInput(path_ids=entry["path_ids"], approved=True, arguments={"text": "x"})
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(AgentWorkflow.decide, edited)
+        assert "is an MCP tool of a sub-agent" in str(refused.value.cause)
+        decision = DecideInput(path_ids=entry["path_ids"], approved=True, digest=entry["digest"])
+        await handle.execute_update(AgentWorkflow.decide, decision)
+        output = await handle.result()
+    assert output.end_reason == "completed"
+    assert [line.split()[0] for line in log_lines(log)] == ["record:from"]
