@@ -31,7 +31,8 @@ def _has_tools(agent: Agent, names: set[str]) -> bool:
 
 
 def root_agent(agents: AgentCatalog, continuation: JsonDict, named: str | None) -> Agent:
-    """The named agent, or the one agent of `agents` whose tools cover every call at the root.
+    """The named agent, or the one agent of `agents` whose tools cover every call at the root
+    (else, of the agents with MCP servers, whose tools only a run knows, the one that fits).
 
     Raises:
         ContinuationImportError: No such agent, or no single one fits.
@@ -42,7 +43,8 @@ def root_agent(agents: AgentCatalog, continuation: JsonDict, named: str | None) 
         except UnknownAgentError as error:
             raise ContinuationImportError(str(error)) from None
     called = _called_names(continuation)
-    fits = [a for a in agents if _has_tools(a, called)]
+    fits = [a for a in agents if called <= _tool_names(a)]
+    fits = fits or [a for a in agents if _has_tools(a, called)]
     first = continuation["messages"][0] if continuation["messages"] else {}
     same_instructions = [a for a in fits if a.instructions == first.get("content")]
     if len(same_instructions) == 1 or len(fits) == 1:

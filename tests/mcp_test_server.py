@@ -86,6 +86,12 @@ def crash_once(ctx: Context) -> str:
 
 
 @server.tool(annotations=READ_ONLY)
+def big(size: int) -> str:
+    """A text of `size` characters."""
+    return "x" * size
+
+
+@server.tool(annotations=READ_ONLY)
 def picture() -> list[TextContent | ImageContent]:
     """A caption and a tiny picture."""
     return [

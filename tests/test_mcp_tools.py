@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from agent_continuations.activities import MAX_RESULT_ENV
 from agent_continuations.agent_definitions import ActivityOptions, Agent, StdioServer, tool
 from agent_continuations.plugin import AgentPlugin
 from agent_continuations.shared import ApprovalDecision, DecideInput, RunOptions
@@ -363,3 +364,21 @@ async def test_a_sub_agents_mcp_call_is_decided_at_the_root(
         output = await handle.result()
     assert output.end_reason == "completed"
     assert [line.split()[0] for line in log_lines(log)] == ["record:from"]
+
+
+async def test_a_result_over_the_limit_is_an_error_the_model_reads(
+    dev_server_env: WorkflowEnvironment,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(MAX_RESULT_ENV, "2000000")
+    calls = script({"tool_calls": [tool_call("big", size=3_000_000)]}, DONE)
+    _, output, _ = await run_agent(
+        dev_server_env, task_queue, [server_agent(tmp_path / "l")], calls
+    )
+    assert output.end_reason == "completed"
+    assert tool_results(output)["big"] == (
+        "Error: tool big failed: the result of tool 'big' is 3.0 MB, over the 2.0 MB maximum "
+        "of a payload"
+    )
