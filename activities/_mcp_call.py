@@ -145,7 +145,7 @@ class McpActivities:
             ) from None
         except ConnectionLostError as error:
             raise ApplicationError(str(error), type="McpConnectionLost") from None
-        except MCPError as error:
+        except (MCPError, RuntimeError) as error:  # RuntimeError: a result off its schema
             raise ApplicationError(
                 f"MCP server {server.name!r} answered with an error: {error}",
                 type="McpProtocolError",
@@ -166,13 +166,13 @@ class McpActivities:
         """Call a tool of an agent's MCP server, with the call's idempotency key in the
         request's `_meta`, and return what the model reads of its result."""
         server = self._server(input.agent, input.server)
-        if not input.tool.startswith(server.prefix):
+        name = input.tool.removeprefix(server.prefix)
+        if not input.tool.startswith(server.prefix) or not server.offers(name):
             raise ApplicationError(
                 f"MCP server {server.name!r} has no tool {input.tool!r}",
                 type="UnknownTool",
                 non_retryable=True,
             )
-        name = input.tool[len(server.prefix) :]
         # An open map (PEP 728's `extra_items`), which the type checker does not know yet.
         meta = cast(types.RequestParamsMeta, {"idempotency_key": input.idempotency_key})
 

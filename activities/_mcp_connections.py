@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import IO, TypeVar
 
-from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
+from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client, types
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
@@ -116,7 +116,8 @@ class McpConnections:
             except MCPError as error:
                 if not _connection_closed(error):
                     raise
-                self._processes.pop(id(server), None)
+                if self._processes.get(id(server)) is process:  # not yet started again
+                    del self._processes[id(server)]
                 problem = process.problem(
                     f"the connection to MCP server {server.name!r} broke: {error}"
                 )
@@ -160,7 +161,8 @@ class McpConnections:
 
 
 def _connection_closed(error: MCPError) -> bool:
-    return "connection closed" in str(error).lower()
+    """The SDK's own error for a connection that ended (servers use the code for others too)."""
+    return error.code == types.CONNECTION_CLOSED and error.message == "Connection closed"
 
 
 @asynccontextmanager
