@@ -80,6 +80,10 @@ class McpServer:
     editable: bool = True
     activity_options: ActivityOptions = ActivityOptions()
 
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("an MCP server needs a name")
+
     def offers(self, tool_name: str) -> bool:
         """Whether the agent offers the server's tool `tool_name` to its model."""
         allowed = self.allowed_tools is None or _matches(tool_name, self.allowed_tools)
@@ -127,6 +131,11 @@ class StdioServer(McpServer):
     env: Mapping[str, str] | None = None
     cwd: str | None = None
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.command.strip():
+            raise ValueError(f"MCP server {self.name!r} needs a command")
+
 
 @dataclass(frozen=True, kw_only=True)
 class HttpServer(McpServer):
@@ -139,6 +148,11 @@ class HttpServer(McpServer):
 
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"MCP server {self.name!r} needs an http(s) URL, not {self.url!r}")
 
 
 def _no_function(**arguments: Any) -> Any:
