@@ -31,6 +31,7 @@ from agent_continuations.agent_definitions._mcp_servers import (
     McpTool,
     McpToolSpec,
     StdioServer,
+    listing_digest,
 )
 from agent_continuations.agent_definitions._secrets import WORKER_SECRETS_ENV, WorkerSecrets
 from agent_continuations.agent_definitions._suspension import (
@@ -95,6 +96,7 @@ __all__ = [
     "agent_module_names",
     "catalog_for",
     "current_tool_call",
+    "listing_digest",
     "load_agent_modules",
     "module_agents",
     "serve_catalog",

@@ -4,6 +4,8 @@ and which calls wait for a person."""
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -204,3 +206,12 @@ def mcp_tools(
     """The tools the servers offered when the run listed them (`list_mcp_tools` kept only the
     allowed ones): what a run offers does not change under it, even if the worker's do."""
     return [server.tool(spec) for server in servers for spec in listings.get(server.name, ())]
+
+
+def listing_digest(listings: Mapping[str, Sequence[McpToolSpec]]) -> str:
+    """A digest of recorded listings: the model activity's reference to them."""
+    data = {
+        name: [spec.model_dump(mode="json") for spec in specs] for name, specs in listings.items()
+    }
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

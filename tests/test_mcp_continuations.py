@@ -12,7 +12,14 @@ from agent_continuations.agent_definitions import AgentCatalog
 from agent_continuations.agent_runs import export_run, resume_run
 from agent_continuations.shared import ApprovalDecision
 from agent_continuations.workflows import AgentWorkflow
-from helpers import running_worker, start_agent, tool_call, tool_results, wait_for_pending
+from helpers import (
+    query_until,
+    running_worker,
+    start_agent,
+    tool_call,
+    tool_results,
+    wait_for_pending,
+)
 from mcp_agents import server_agent
 
 
@@ -31,6 +38,13 @@ async def test_a_waiting_mcp_call_resumes_on_another_worker(
     async with running_worker(client, task_queue, scripts, agents=[agent]):
         original = await start_agent(client, task_queue, "mcp_agent", "go")
         [waiting] = await wait_for_pending(original)
+        # Moved out once the echo has its result (a `move_out` racing with an activity's
+        # completion can be refused by the server with WorkflowNotReady).
+        await query_until(
+            original,
+            AgentWorkflow.get_state,
+            lambda s: any(c.name == "echo" and c.status == "done" for c in s.turn_calls),
+        )
         exported = json.loads(json.dumps(await export_run(client, original.id, move=True)))
     assert (await original.result()).end_reason == "approval_required"
     [first_server] = {line.split()[-1] for line in log.read_text().splitlines()}

@@ -3,6 +3,7 @@ errors, approvals and their rules, slow calls, a server that crashes or cannot s
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from datetime import timedelta
@@ -21,6 +22,7 @@ from agent_continuations.plugin import AgentPlugin
 from agent_continuations.shared import ApprovalDecision, DecideInput, RunOptions
 from agent_continuations.testing import SCRIPTED_MODEL
 from agent_continuations.workflows import AgentWorkflow
+from chat_server import ChatServer, Completion
 from helpers import (
     TEST_SECRETS,
     running_worker,
@@ -382,3 +384,29 @@ async def test_a_result_over_the_limit_is_an_error_the_model_reads(
         "Error: tool big failed: the result of tool 'big' is 3.0 MB, over the 2.0 MB maximum "
         "of a payload"
     )
+
+
+async def test_the_model_is_offered_the_listed_tools_which_enter_history_once(
+    dev_server_env: WorkflowEnvironment, task_queue: str, tmp_path: Path
+) -> None:
+    client = dev_server_env.client
+    agent = server_agent(tmp_path / "server.log", prefix="t_", allowed_tools=["echo", "record"])
+    echo_twice = Completion(tool_calls=[{"name": "t_echo", "arguments": {"text": "x"}}])
+    with ChatServer(echo_twice, echo_twice, Completion("done")) as chat:
+        async with running_worker(
+            client, task_queue, agents=[agent], model_activities=chat.model_activities()
+        ):
+            handle = await start_agent(client, task_queue, "mcp_agent", "go", model="chat")
+            assert (await handle.result()).end_reason == "completed"
+            history = await handle.fetch_history()
+    offered = [sorted(t["function"]["name"] for t in r.body["tools"]) for r in chat.requests]
+    assert offered == [["t_echo", "t_record"]] * 3
+    [echo_schema] = [t for t in chat.requests[0].body["tools"] if t["function"]["name"] == "t_echo"]
+    assert echo_schema["function"]["parameters"]["properties"]["text"]["type"] == "string"
+    schema_text = json.dumps(echo_schema["function"]["parameters"]["properties"])
+    inputs = [
+        event.activity_task_scheduled_event_attributes.input.payloads[0].data.decode()
+        for event in history.events
+        if event.activity_task_scheduled_event_attributes.activity_type.name == "call_model"
+    ]
+    assert len(inputs) == 3 and not any(schema_text in data for data in inputs)

@@ -3,6 +3,7 @@ so that every part sees them as the agent's own tools (`Agent.find_tool`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from temporalio import workflow
@@ -15,8 +16,7 @@ from agent_continuations.activities import (
     McpListInput,
     ToolCallOutput,
 )
-from agent_continuations.agent_definitions import ActivityOptions, Agent, McpTool
-from agent_continuations.shared import JsonDict
+from agent_continuations.agent_definitions import ActivityOptions, McpToolSpec, listing_digest
 from agent_continuations.workflows._calls import cause_message
 from agent_continuations.workflows._level import Level
 from agent_continuations.workflows._start import resume_calls
@@ -82,9 +82,9 @@ class McpTools:
         return None
 
 
-def openai_schemas(agent: Agent) -> list[JsonDict]:
-    """The agent's MCP tools in the chat-completions `tools` format."""
-    return [t.openai_schema() for t in agent.tools if isinstance(t, McpTool)]
+def tools_digest(listings: Mapping[str, Sequence[McpToolSpec]] | None) -> str:
+    """The model activity's reference to the run's MCP tools; empty without any."""
+    return listing_digest(listings) if listings else ""
 
 
 async def call_mcp_tool(
