@@ -4,14 +4,17 @@ temporary repository: read-only tools run at once, the others wait for a person.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from agent_continuations.agent_definitions import Agent, StdioServer
@@ -94,6 +97,14 @@ async def test_status_runs_at_once_and_commit_waits_for_approval(
         status = next(c for c in state.turn_calls if c.name == "git_status")
         assert "new file:   notes.txt" in (status.result or "")
         assert commits(repo) == []  # nothing committed while it waits
+        # The Web UI's current details show the call and the signal input to send.
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        assert metadata.current_details.splitlines()[:2] == [
+            "Waiting for 1 decision(s):",
+            f'- git_commit with {{"repo_path": "{repo}", "message": "Add notes"}}: send signal '
+            f'`approve` or `reject` with `{{"tool_call_id": "{entry["path_ids"][0]}", '
+            f'"digest": "{entry["digest"]}"}}`',
+        ]
         decision = ApprovalDecision(tool_call_id=entry["path_ids"][0], digest=entry["digest"])
         await handle.signal(AgentWorkflow.approve, decision)
         output = await handle.result()
@@ -160,7 +171,18 @@ async def test_the_readme_git_agent_commits_once_approved(
         workflow_id, heading, path, *_ = started.stdout.splitlines()
         assert (heading, path.strip()) == ("Waiting for a decision:", "git_commit")
         assert commits(repo) == []
-        approve = shlex.split(started.stdout.splitlines()[-1])[2:]  # `approve: agent-starter ...`
+        # The inbox (`pending` without an ID, from the search attributes) lists the call.
+        deadline = time.monotonic() + 30
+        while True:
+            listed = await asyncio.to_thread(starter, "pending", "--json")
+            inbox = [e for e in json.loads(listed.stdout) if e["workflow_id"] == workflow_id]
+            if inbox or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        [entry] = inbox
+        assert (entry["agent"], entry["paths"]) == ("committer", ["git_commit"])
+        approve = shlex.split(entry["approve_command"])[1:]
+        assert approve == shlex.split(started.stdout.splitlines()[-1])[2:]  # as --wait showed
         approved = await asyncio.to_thread(starter, *approve)
         assert approved.returncode == 0, approved.stderr
         result = await asyncio.to_thread(starter, "result", workflow_id)
