@@ -3,6 +3,7 @@ reaches them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, cast
@@ -30,6 +31,9 @@ from agent_continuations.agent_definitions import (
     McpToolSpec,
 )
 from agent_continuations.shared import JsonDict
+
+# What the chat-completions API takes as a function's name.
+TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class McpListInput(pydantic.BaseModel):
@@ -59,8 +63,12 @@ class McpCallInput(pydantic.BaseModel):
     approval_proof: str = ""
 
 
-def _spec(tool: types.Tool) -> McpToolSpec | None:
-    """The recorded form of a listed tool; None when its schema is no JSON schema."""
+def _spec(tool: types.Tool, prefix: str = "") -> McpToolSpec | None:
+    """The recorded form of a listed tool; None when its schema is no JSON schema or its name
+    (with the agent's prefix) is not one a model API takes."""
+    if not TOOL_NAME.fullmatch(prefix + tool.name):
+        activity.logger.warning("left out MCP tool %r: not a usable tool name", tool.name)
+        return None
     try:
         jsonschema.Draft202012Validator.check_schema(tool.input_schema)
     except jsonschema.SchemaError as error:
@@ -157,7 +165,7 @@ class McpActivities:
         """The tools one of an agent's servers offers it, as the run records them."""
         server = self._server(input.agent, input.server)
         listed: list[types.Tool] = await self._use(server, _listed)
-        specs = [_spec(t) for t in listed if server.offers(t.name)]
+        specs = [_spec(t, server.prefix) for t in listed if server.offers(t.name)]
         output = McpListOutput(tools=[s for s in specs if s is not None])
         return recordable(output, f"the tools of MCP server {server.name!r}")
 
@@ -194,6 +202,6 @@ class McpActivities:
     ) -> None:
         """Where workers hold secrets, a call that needs approval (by the server's rules over
         what it lists now; any tool it no longer lists) runs only with the run's proof."""
-        spec = next((s for t in listed if t.name == name and (s := _spec(t))), None)
+        spec = next((s for t in listed if t.name == name and (s := _spec(t, server.prefix))), None)
         if spec is None or server.tool(spec).requires_approval(input.arguments):
             check_approval_proof(self._agents.secrets, input)

@@ -85,6 +85,12 @@ def crash_once(ctx: Context) -> str:
     return "survived"
 
 
+@server.tool(name="two words", annotations=READ_ONLY)
+def two_words() -> str:
+    """A tool whose name no model API takes."""
+    return "unreachable"
+
+
 @server.tool(annotations=READ_ONLY)
 def big(size: int) -> str:
     """A text of `size` characters."""

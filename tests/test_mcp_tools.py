@@ -259,7 +259,7 @@ async def test_a_name_clash_ends_the_run_unless_the_server_has_a_prefix(
     _, output, state = await run_agent(dev_server_env, task_queue, [prefixed], calls)
     assert tool_results(output) == {"echo": "mine", "t_echo": "echo: its"}
     listed = {t.name for t in (state.mcp_tools or {})["test"]}
-    assert "echo" in listed and not listed & {"crash_once", "slow"}
+    assert "echo" in listed and not listed & {"crash_once", "slow", "two words"}
 
 
 async def test_the_listing_is_kept_across_continue_as_new_and_replays(
