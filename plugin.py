@@ -15,7 +15,7 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import ReplayerConfig, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from agent_continuations.activities import ModelActivities, ToolActivities
+from agent_continuations.activities import McpActivities, ModelActivities, ToolActivities
 from agent_continuations.agent_definitions import (
     Agent,
     AgentCatalog,
@@ -141,6 +141,7 @@ class AgentPlugin(SimplePlugin):
         keys = approver_keys or ApproverKeys()
         self.agents = AgentCatalog(map(_agent, agents), default_model, secrets, keys, seal_key)
         models = (model_activities or ModelActivities()).for_agents(self.agents)
+        mcp = McpActivities(self.agents)
         super().__init__(
             PLUGIN_NAME,
             data_converter=lambda existing: agent_data_converter(existing, storage),
@@ -148,8 +149,11 @@ class AgentPlugin(SimplePlugin):
             activities=[
                 models.call_model,
                 ToolActivities(self.agents, models.conversation_cache).run_tool,
+                mcp.list_mcp_tools,
+                mcp.call_mcp_tool,
             ],
             workflow_runner=_sandbox_with_passthrough,
+            run_context=mcp.running,  # the MCP servers a worker started stop with it
         )
 
     def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:

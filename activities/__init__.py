@@ -11,6 +11,12 @@ from agent_continuations.activities._conversation import (
     conversation_page,
     message_bytes,
 )
+from agent_continuations.activities._mcp_call import (
+    McpActivities,
+    McpCallInput,
+    McpListInput,
+    McpListOutput,
+)
 from agent_continuations.activities._model_call import (
     AGENT_HEADER,
     ModelActivities,
@@ -38,6 +44,10 @@ __all__ = [
     "ConversationRef",
     "DigestChain",
     "MAX_RESULT_ENV",
+    "McpActivities",
+    "McpCallInput",
+    "McpListInput",
+    "McpListOutput",
     "conversation_page",
     "message_bytes",
     "max_result_bytes",

@@ -30,6 +30,7 @@ from agent_continuations.activities._conversation import (
     produced_key,
 )
 from agent_continuations.activities._heartbeat import heartbeating
+from agent_continuations.activities._mcp_schemas import McpToolSchemas
 from agent_continuations.activities._recordable import recordable
 from agent_continuations.activities._tracing import traced
 from agent_continuations.agent_definitions import AgentCatalog
@@ -42,7 +43,8 @@ AGENT_HEADER = "x-agent-name"
 
 
 class ModelCallInput(WithoutDefaults):
-    """Input of the `call_model` activity. Tools are looked up from the agent's name.
+    """Input of the `call_model` activity. Tools are looked up from the agent's name; those of
+    its MCP servers are read from the workflow, by the digest of the run's listing.
 
     `AgentWorkflow` passes its conversation by reference (`conversation`): the activity reads
     the messages from the workflow that scheduled it. Other callers may pass `messages`.
@@ -58,6 +60,9 @@ class ModelCallInput(WithoutDefaults):
     )
     messages: list[JsonDict] = Field(default_factory=list)
     settings: ModelSettings = Field(default_factory=ModelSettings)
+    mcp_tools_digest: str = Field(
+        "", description="The run's listing of its MCP servers' tools (`listing_digest`)."
+    )
 
 
 class ModelCallOutput(BaseModel):
@@ -178,6 +183,7 @@ class ModelActivities:
         conversation_cache: ConversationCache | None = None,
     ) -> None:
         self._conversations = conversation_cache or ConversationCache()
+        self._mcp_schemas = McpToolSchemas()
         self._model_clients = dict(model_clients or {})
         self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY")
@@ -240,7 +246,8 @@ class ModelActivities:
         agent = catalog_agent(self._agents, input.agent)
         async with heartbeating():
             messages = await self.conversation(input)
-        tools: Any = agent.openai_tools() or openai.omit
+        mcp_tools = await self._mcp_schemas.schemas(agent, input.mcp_tools_digest)
+        tools: Any = agent.openai_tools() + mcp_tools or openai.omit
         settings = request_arguments(input.settings, tools is not openai.omit)
         own = agent.model_client is not None or input.model in self._model_clients
         headers = {AGENT_HEADER: agent.name} if own else None

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import inspect
 import json
+from typing import Protocol
 
 import pydantic
 from pydantic import Field
@@ -23,6 +24,7 @@ from agent_continuations.agent_definitions import (
     ApprovalNeeded,
     Tool,
     ToolCallContext,
+    WorkerSecrets,
     tool_call_context,
 )
 from agent_continuations.continuations import tool_message
@@ -57,6 +59,40 @@ class ToolCallInput(WithoutDefaults):
     approved: bool = Field(
         False, description="A person approved the call; with the workers' secret, proven."
     )
+
+
+class ApprovableCall(Protocol):
+    """What a tool activity's input carries to prove that its call was approved."""
+
+    tool: str
+    arguments: JsonDict
+    idempotency_key: str
+    approval_key: str
+    approval_proof: str
+
+
+def check_approval_proof(secrets: WorkerSecrets, input: ApprovableCall) -> None:
+    """For a call that needs approval: where workers hold secrets, it runs only with proof that
+    the agent run scheduling it approved it, not for any other workflow, run or arguments.
+
+    Raises:
+        ApplicationError: Non-retryable: no valid proof.
+    """
+    if not secrets:
+        return
+    run_id = activity.info().workflow_run_id or ""
+    expected = ""
+    if input.approval_key in secrets:
+        expected = secrets.approval_proof(
+            input.approval_key, run_id, input.idempotency_key, input.tool, input.arguments
+        )
+    if not expected or not hmac.compare_digest(expected, input.approval_proof):
+        raise ApplicationError(
+            f"tool {input.tool!r} needs approval: this call carries no proof that the agent "
+            "run scheduling it approved it",
+            type="ApprovalProofMissing",
+            non_retryable=True,
+        )
 
 
 class ToolCallOutput(pydantic.BaseModel):
@@ -140,22 +176,8 @@ class ToolActivities:
             raise ApplicationError(
                 f"refused: {problem}", type="ApprovalSignatureInvalid", non_retryable=True
             )
-        secrets = self._agents.secrets
-        if not secrets or not (input.approved or tool.requires_approval(input.arguments)):
-            return
-        run_id = activity.info().workflow_run_id or ""
-        expected = ""
-        if input.approval_key in secrets:
-            expected = secrets.approval_proof(
-                input.approval_key, run_id, input.idempotency_key, input.tool, input.arguments
-            )
-        if not expected or not hmac.compare_digest(expected, input.approval_proof):
-            raise ApplicationError(
-                f"tool {input.tool!r} needs approval: this call carries no proof that the agent "
-                "run scheduling it approved it",
-                type="ApprovalProofMissing",
-                non_retryable=True,
-            )
+        if input.approved or tool.requires_approval(input.arguments):
+            check_approval_proof(self._agents.secrets, input)
 
     @activity.defn(name="run_tool")
     async def run_tool(self, input: ToolCallInput) -> ToolCallOutput:

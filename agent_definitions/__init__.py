@@ -25,6 +25,15 @@ from agent_continuations.agent_definitions._loading import (
     load_agent_modules,
     module_agents,
 )
+from agent_continuations.agent_definitions._mcp_servers import (
+    ApprovalRule,
+    HttpServer,
+    McpServer,
+    McpTool,
+    McpToolSpec,
+    StdioServer,
+    listing_digest,
+)
 from agent_continuations.agent_definitions._secrets import WORKER_SECRETS_ENV, WorkerSecrets
 from agent_continuations.agent_definitions._suspension import (
     Budget,
@@ -36,7 +45,12 @@ from agent_continuations.agent_definitions._suspension import (
     SuspensionPolicy,
     TokenBudget,
 )
-from agent_continuations.agent_definitions._tool import ApprovalPredicate, Tool, tool
+from agent_continuations.agent_definitions._tool import (
+    ApprovalPredicate,
+    InvalidArgumentsError,
+    Tool,
+    tool,
+)
 from agent_continuations.agent_definitions._tool_context import (
     ApprovalNeeded,
     NotInToolCallError,
@@ -59,6 +73,13 @@ __all__ = [
     "AgentModuleError",
     "ApprovalNeeded",
     "ApprovalPredicate",
+    "ApprovalRule",
+    "HttpServer",
+    "InvalidArgumentsError",
+    "McpServer",
+    "McpTool",
+    "McpToolSpec",
+    "StdioServer",
     "Budget",
     "CustomPolicy",
     "EveryNTurns",
@@ -79,6 +100,7 @@ __all__ = [
     "as_agent",
     "catalog_for",
     "current_tool_call",
+    "listing_digest",
     "load_agent_modules",
     "module_agents",
     "serve_catalog",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent_continuations.agent_definitions._activity_options import ActivityOptions
+from agent_continuations.agent_definitions._mcp_servers import McpServer, McpToolSpec, mcp_tools
 from agent_continuations.agent_definitions._suspension import SuspensionPolicy
 from agent_continuations.agent_definitions._tool import Tool
 from agent_continuations.shared import ModelSettings
@@ -64,6 +66,8 @@ class Agent:
         model_client: The chat-completions client this agent's model calls go through, for
             every run, instead of the worker's (e.g. another framework's model served
             in-process, see `frameworks.pydantic_ai`); None uses the worker's.
+        mcp_servers: MCP servers (`StdioServer`, `HttpServer`) whose tools the agent offers
+            beside `tools`; each run lists them once, in an activity, and keeps the list.
     """
 
     name: str
@@ -83,6 +87,7 @@ class Agent:
     approvers: Sequence[str] = ()
     output_check: Callable[[str], str] | None = None
     model_client: openai.AsyncOpenAI | None = field(default=None, repr=False, compare=False)
+    mcp_servers: list[McpServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tool_name = self.tool_name or f"{self.name}_tool"
@@ -90,13 +95,34 @@ class Agent:
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"agent {self.name!r} has duplicate tool names: {sorted(duplicates)}")
+        servers = [s.name for s in self.mcp_servers]
+        if len(set(servers)) < len(servers):
+            raise ValueError(f"agent {self.name!r} has two MCP servers of the same name")
         if self.max_turns < 1:
             raise ValueError(f"agent {self.name!r}: max_turns must be at least 1")
 
-    def approvers_of(self, tool: Tool, run_approvers: Sequence[str] = ()) -> tuple[str, ...]:
-        """Who may decide a call of `tool`: its own approvers, else this agent's, else the
-        run's; anyone, with an unsigned decision, when none names any."""
-        return tuple(tool.approvers or self.approvers or run_approvers)
+    def with_mcp_tools(self, listings: Mapping[str, Sequence[McpToolSpec]]) -> Agent:
+        """This agent with its MCP servers' tools, from their recorded listings, among its tools.
+
+        Raises:
+            ValueError: A server's tool has the name of another tool or sub-agent.
+        """
+        added = mcp_tools(self.mcp_servers, listings)
+        if not added:
+            return self
+        try:
+            return dataclasses.replace(self, tools=[*self.tools, *added])
+        except ValueError as error:
+            raise ValueError(
+                f"{error}: give the MCP server a prefix, or leave the tool out with its "
+                "allowed_tools or blocked_tools"
+            ) from None
+
+    def approvers_of(self, tool: Tool | None, run_approvers: Sequence[str] = ()) -> tuple[str, ...]:
+        """Who may decide a call of `tool` (None: of an MCP server's tool, which has none of
+        its own): its own approvers, else this agent's, else the run's; anyone, with an
+        unsigned decision, when none names any."""
+        return tuple((tool.approvers if tool else ()) or self.approvers or run_approvers)
 
     def find_tool(self, name: str) -> Tool | None:
         """The plain tool called `name`, if any."""

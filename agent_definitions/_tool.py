@@ -17,6 +17,10 @@ from agent_continuations.agent_definitions._activity_options import ActivityOpti
 ApprovalPredicate = Callable[[Mapping[str, Any]], bool]
 
 
+class InvalidArgumentsError(ValueError):
+    """A tool's arguments do not fit its schema; the message says how."""
+
+
 def _docstring_parts(func: Callable[..., Any]) -> tuple[str, dict[str, str]]:
     """Split a Google-style docstring into its summary and per-argument descriptions."""
     doc = inspect.getdoc(func) or ""
@@ -111,7 +115,7 @@ class Tool:
             The arguments with defaults filled in, as JSON values (they travel through history).
 
         Raises:
-            pydantic.ValidationError: The arguments do not fit the schema.
+            pydantic.ValidationError, InvalidArgumentsError: The arguments do not fit the schema.
         """
         return self.arguments_model.model_validate(dict(arguments)).model_dump(mode="json")
 

@@ -24,8 +24,15 @@ def _tool_names(agent: Agent) -> set[str]:
     return {t.name for t in agent.tools} | {a.tool_name for a in agent.sub_agents}
 
 
+def _has_tools(agent: Agent, names: set[str]) -> bool:
+    """Whether the agent has tools of these names; any name may be one of its MCP servers'
+    tools, which only its run lists (and refuses to the model if none is)."""
+    return names <= _tool_names(agent) or bool(agent.mcp_servers)
+
+
 def root_agent(agents: AgentCatalog, continuation: JsonDict, named: str | None) -> Agent:
-    """The named agent, or the one agent of `agents` whose tools cover every call at the root.
+    """The named agent, or the one agent of `agents` whose tools cover every call at the root
+    (else, of the agents with MCP servers, whose tools only a run knows, the one that fits).
 
     Raises:
         ContinuationImportError: No such agent, or no single one fits.
@@ -37,6 +44,7 @@ def root_agent(agents: AgentCatalog, continuation: JsonDict, named: str | None) 
             raise ContinuationImportError(str(error)) from None
     called = _called_names(continuation)
     fits = [a for a in agents if called <= _tool_names(a)]
+    fits = fits or [a for a in agents if _has_tools(a, called)]
     first = continuation["messages"][0] if continuation["messages"] else {}
     same_instructions = [a for a in fits if a.instructions == first.get("content")]
     if len(same_instructions) == 1 or len(fits) == 1:
@@ -73,17 +81,25 @@ def level_agent(root: Agent, level: Level, agents: dict[str, str]) -> Agent:
         raise ContinuationImportError(
             f"{at}agents says {expected!r}, but the calls lead to agent {agent.name!r}"
         )
-    unknown = _called_names(level.data) - _tool_names(agent)
-    if unknown:
+    called = _called_names(level.data)
+    if not _has_tools(agent, called):
+        unknown = called - _tool_names(agent)
         name = sorted(unknown)[0]
         raise ContinuationImportError(f"{at}agent {agent.name!r} has no tool {name!r}")
     return agent
 
 
 def needs_approval(agent: Agent, call: JsonDict) -> bool:
-    """Whether the agent's tool asks a person before running this call, as the run would."""
+    """Whether the agent's tool asks a person before running this call, as the run would; a
+    call of an MCP server's tool, which only the run knows, counts as asking."""
     tool = agent.find_tool(call["function"]["name"])
     arguments = call_arguments(call)
+    if (
+        tool is None
+        and agent.mcp_servers
+        and agent.find_sub_agent(call["function"]["name"]) is None
+    ):
+        return True
     if tool is None or not isinstance(arguments, dict):
         return False  # the run will answer the model that its arguments are not usable
     try:

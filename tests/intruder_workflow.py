@@ -1,5 +1,6 @@
 """A workflow of someone else's, on its own task queue, that schedules the agents' `run_tool`
-activity directly: the attack `run_tool` must refuse for calls that need approval."""
+(or `call_mcp_tool`) activity directly: the attack they must refuse for calls that need
+approval."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from temporalio.exceptions import ActivityError
 class IntruderWorkflow:
     @workflow.run
     async def run(self, request: dict[str, Any]) -> str:
-        """Run `run_tool` with `request["input"]` on `request["task_queue"]`; what came back."""
+        """Run `run_tool` (or `request["activity"]`) with `request["input"]` on
+        `request["task_queue"]`; what came back."""
         try:
             result = await workflow.execute_activity(
-                "run_tool",
+                request.get("activity", "run_tool"),
                 request["input"],
                 task_queue=request["task_queue"],
                 start_to_close_timeout=timedelta(seconds=30),

@@ -49,6 +49,7 @@ from agent_continuations.workflows._descriptions import (
 )
 from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._level import Level, fitting
+from agent_continuations.workflows._mcp_tools import McpTools
 from agent_continuations.workflows._reports import ParentReports
 from agent_continuations.workflows._start import (
     UNSEALED_INPUT_MEMO,
@@ -107,6 +108,7 @@ class AgentWorkflow:
         keys = TreeKeys(agents.secrets, tree_key(agents.secrets, parsed), parsed.tree_token)
         state = carried or start_state(parsed, agent, agents.default_model, workflow.now())
         self._level = level = Level(parsed, agent, state, keys, seals)
+        self._mcp_tools = McpTools(level)  # gives the level's agent its MCP tools
         self._status = status = LevelStatus(level)
         self._continue_as_new = continue_as_new = ContinueAsNew(level)
         self._approvals = approvals = Approvals(level, status, agents.approver_keys)
@@ -137,6 +139,10 @@ class AgentWorkflow:
             workflow.logger.warning(note)
             workflow.upsert_memo({UNSEALED_INPUT_MEMO: note})
         self._status.update_search_attributes()
+        if problem := await self._mcp_tools.list_tools():
+            return self._status.ended(level.output("error", error=problem))
+        agent = level.agent
+        assert agent is not None
         reports = reporter = None
         if input.sub_agent_call_id:
             reports = ParentReports(level, self._status, input.sub_agent_call_id)

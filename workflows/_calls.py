@@ -8,7 +8,7 @@ from typing import Any
 
 import pydantic
 
-from agent_continuations.agent_definitions import Agent
+from agent_continuations.agent_definitions import Agent, InvalidArgumentsError
 from agent_continuations.shared import DecisionRecord, JsonDict, validation_problems
 from agent_continuations.workflows._state import CallKind, ToolCallState
 
@@ -47,6 +47,8 @@ def parse_arguments(agent: Agent, call: ToolCallState) -> JsonDict:
     except pydantic.ValidationError as error:
         problems = validation_problems(error)
         raise ValueError(f"arguments of {call.name} do not fit its schema: {problems}") from None
+    except InvalidArgumentsError as error:
+        raise ValueError(f"arguments of {call.name} do not fit its schema: {error}") from None
     except Exception as error:  # a validator of the tool's own types may raise anything
         raise ValueError(f"arguments of {call.name} cannot be checked: {error}") from None
 

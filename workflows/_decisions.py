@@ -8,7 +8,13 @@ from typing import Any
 
 import pydantic
 
-from agent_continuations.agent_definitions import Agent, ApproverKeys, Tool, decision_message
+from agent_continuations.agent_definitions import (
+    Agent,
+    ApproverKeys,
+    InvalidArgumentsError,
+    Tool,
+    decision_message,
+)
 from agent_continuations.shared import ApprovalDecision, JsonDict, validation_problems
 from agent_continuations.workflows._tree import LevelTree, WaitingEntry
 
@@ -28,9 +34,10 @@ class CheckedDecision:
     arguments: dict[str, Any] | None
 
 
-def resolve_call(root: Agent, paths: list[str]) -> tuple[Agent, Tool]:
+def resolve_call(root: Agent, paths: list[str]) -> tuple[Agent, Tool | None]:
     """The tool at the end of `paths` (tool names from `root` down through sub-agents), and
-    the agent it belongs to.
+    the agent it belongs to. The tool is None for a sub-agent's call of a tool one of its MCP
+    servers may have: only the sub-agent's run has listed them.
 
     Raises:
         LookupError: A name on the path is not a sub-agent or tool of the agent before it.
@@ -42,7 +49,7 @@ def resolve_call(root: Agent, paths: list[str]) -> tuple[Agent, Tool]:
             raise LookupError(f"agent {agent.name!r} has no sub-agent tool {name!r}")
         agent = sub
     found = agent.find_tool(paths[-1])
-    if found is None:
+    if found is None and not (agent.mcp_servers and agent is not root):
         raise LookupError(f"agent {agent.name!r} has no tool {paths[-1]!r}")
     return agent, found
 
@@ -75,6 +82,11 @@ def check_decision(
         if not approved:
             raise ValueError("arguments can only be edited when approving")
         _, tool = resolve_call(agent, entry.paths)
+        if tool is None:
+            raise ValueError(
+                f"{entry.tool_name} is an MCP tool of a sub-agent: its arguments can only be "
+                "approved or rejected as they are"
+            )
         if not tool.editable:
             raise ValueError(f"{tool.name} does not allow its arguments to be edited")
         try:
@@ -82,6 +94,8 @@ def check_decision(
         except pydantic.ValidationError as error:
             problems = validation_problems(error)
             raise ValueError(f"edited arguments do not fit {tool.name}: {problems}") from None
+        except InvalidArgumentsError as error:
+            raise ValueError(f"edited arguments do not fit {tool.name}: {error}") from None
         except Exception as error:  # a validator of the tool's own types may raise anything
             raise ValueError(
                 f"edited arguments of {tool.name} cannot be checked: {error}"

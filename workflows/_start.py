@@ -150,11 +150,19 @@ def start_state(
         messages=list(start.messages),
         decisions=list(start.decisions),
     )
-    if agent is not None:
-        approvers = input.options.approvers
-        state.turn_calls = [resumed_call(agent, c, now, approvers) for c in start.calls]
-        state.decisions += [c.decision for c in state.turn_calls if c.decision]
+    if agent is not None and not agent.mcp_servers:
+        resume_calls(state, input, agent, now)
     return state
+
+
+def resume_calls(state: AgentState, input: AgentWorkflowInput, agent: Agent, now: datetime) -> None:
+    """Put the imported turn's unanswered calls in a fresh level's state; an agent with MCP
+    servers does it once the run has listed their tools, so that their calls are known."""
+    if input.resume is None:
+        return
+    approvers = input.options.approvers
+    state.turn_calls = [resumed_call(agent, c, now, approvers) for c in input.resume.calls]
+    state.decisions += [c.decision for c in state.turn_calls if c.decision]
 
 
 def resumed_call(

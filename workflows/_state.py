@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_continuations.agent_definitions import McpToolSpec
 from agent_continuations.shared import (
     AgentRunOutput,
     BudgetInput,
@@ -120,6 +121,11 @@ class AgentState(BaseModel):
         default_factory=list,
         description="Paths of decisions passed down this turn, which the sub-agents may not "
         "have reported yet.",
+    )
+    mcp_tools: dict[str, list[McpToolSpec]] | None = Field(
+        None,
+        description="The tools each of the agent's MCP servers offered when the run listed them "
+        "(None until it has).",
     )
 
     @property

@@ -8,8 +8,13 @@ import asyncio
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
-from agent_continuations.activities import APPROVAL_NEEDED, ToolActivities, ToolCallInput
-from agent_continuations.agent_definitions import Agent
+from agent_continuations.activities import (
+    APPROVAL_NEEDED,
+    McpCallInput,
+    ToolActivities,
+    ToolCallInput,
+)
+from agent_continuations.agent_definitions import Agent, McpTool
 from agent_continuations.continuations import tool_message
 from agent_continuations.shared import AgentRunOutput, DecisionRecord, JsonDict
 from agent_continuations.workflows._activity_options import (
@@ -26,6 +31,7 @@ from agent_continuations.workflows._calls import (
 )
 from agent_continuations.workflows._continue_as_new import ContinueAsNew
 from agent_continuations.workflows._level import Level
+from agent_continuations.workflows._mcp_tools import call_mcp_tool
 from agent_continuations.workflows._state import ANSWERED_STATUSES, ToolCallState
 from agent_continuations.workflows._status import LevelStatus
 from agent_continuations.workflows._sub_agents import SubAgents
@@ -175,8 +181,9 @@ class TurnCalls:
     async def _run_tool(
         self, agent: Agent, call: ToolCallState, arguments: JsonDict, approved: bool
     ) -> str | None:
-        """Run a tool as the `run_tool` activity, with proof that it was `approved` if it was;
-        what the model reads of its result, or None when the tool asked for approval."""
+        """Run a tool as the `run_tool` activity (an MCP server's as `call_mcp_tool`), with
+        proof that it was `approved` if it was; what the model reads of its result, or None
+        when the tool asked for approval."""
         run = self._level.input.options
         tool = agent.find_tool(call.name)
         assert tool is not None  # `call_kind` made it a tool call
@@ -190,26 +197,40 @@ class TurnCalls:
         proof_key, proof = (
             self._level.keys.approval_proof(key, call.name, arguments) if approved else ("", "")
         )
+        summary = f"{agent.name}: {call.name} ({call.id})"
         try:
-            output = await workflow.execute_activity_method(
-                ToolActivities.run_tool,
-                ToolCallInput(
+            if isinstance(tool, McpTool):
+                mcp_input = McpCallInput(
                     agent=agent.name,
+                    server=tool.server,
                     tool=call.name,
                     arguments=arguments,
                     idempotency_key=key,
                     tool_call_id=call.id,
                     approval_key=proof_key,
                     approval_proof=proof,
-                    signed_approval=signed_approval(call) if approved else None,
-                    approved=approved,
-                ),
-                start_to_close_timeout=options.start_to_close_timeout,
-                heartbeat_timeout=options.heartbeat_timeout,
-                retry_policy=options.retry_policy,
-                task_queue=options.task_queue,
-                summary=f"{agent.name}: {call.name} ({call.id})",
-            )
+                )
+                output = await call_mcp_tool(mcp_input, options, summary)
+            else:
+                output = await workflow.execute_activity_method(
+                    ToolActivities.run_tool,
+                    ToolCallInput(
+                        agent=agent.name,
+                        tool=call.name,
+                        arguments=arguments,
+                        idempotency_key=key,
+                        tool_call_id=call.id,
+                        approval_key=proof_key,
+                        approval_proof=proof,
+                        signed_approval=signed_approval(call) if approved else None,
+                        approved=approved,
+                    ),
+                    start_to_close_timeout=options.start_to_close_timeout,
+                    heartbeat_timeout=options.heartbeat_timeout,
+                    retry_policy=options.retry_policy,
+                    task_queue=options.task_queue,
+                    summary=summary,
+                )
         except ActivityError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError) and cause.type == APPROVAL_NEEDED:

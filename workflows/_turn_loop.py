@@ -27,6 +27,7 @@ from agent_continuations.workflows._calls import (
 )
 from agent_continuations.workflows._continue_as_new import ContinueAsNew
 from agent_continuations.workflows._level import Level
+from agent_continuations.workflows._mcp_tools import tools_digest
 from agent_continuations.workflows._state import ToolCallState
 from agent_continuations.workflows._suspension import Suspension
 from agent_continuations.workflows._turn_calls import TurnCalls
@@ -118,6 +119,7 @@ class TurnLoop:
             conversation=self._digests.ref(self._level.state.messages),
             added=self._level.feed.added(self._level.state.messages),
             settings=self._model_settings(agent),
+            mcp_tools_digest=tools_digest(self._level.state.mcp_tools),
         )
         return await workflow.execute_activity_method(
             ModelActivities.call_model,
