@@ -64,6 +64,7 @@ from agent_continuations.workflows._state import (
     AgentState,
     ForwardedDecision,
     ForwardedResume,
+    ParentContinued,
     ParkRequest,
     SubAgentReport,
     SubAgentResult,
@@ -80,6 +81,9 @@ from agent_continuations.workflows._tree_messages import (
 )
 from agent_continuations.workflows._turn_calls import TurnCalls
 from agent_continuations.workflows._turn_loop import TurnLoop
+
+
+RESULT_BY_COMPLETION = "result-by-completion"
 
 
 @workflow.defn(name="AgentWorkflow")
@@ -150,7 +154,9 @@ class AgentWorkflow:
         output = self._status.ended(fitting(await self._loop_until_moved_out(agent)))
         if reporter:
             reporter.cancel()
-        if reports:
+        # Runs before this patch always sent the result; now only a parent that continued as
+        # new since starting this sub-agent needs it: its end reaches any other.
+        if reports and (level.state.result_by_signal or not workflow.patched(RESULT_BY_COMPLETION)):
             await reports.report_result(output)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return output
@@ -239,6 +245,12 @@ class AgentWorkflow:
         """Internal: a `resume` the parent passes down."""
         if message is not None and from_tree(message, self._level.keys, "apply_resume"):
             await self._suspension.resume(message.request)
+
+    @workflow.signal(name="parent_continued", description=INTERNAL)
+    def parent_continued(self, message: ParentContinued | None = None) -> None:
+        """Internal: sent by a parent that continues as new while this sub-agent runs."""
+        if message is not None and from_tree(message, self._level.keys, "parent_continued"):
+            self._level.state.result_by_signal = True
 
     @workflow.signal(name="park", description=INTERNAL)
     def park(self, request: ParkRequest | None = None) -> None:

@@ -7,7 +7,8 @@ from temporalio import workflow
 from agent_continuations.shared import AgentWorkflowInput
 from agent_continuations.workflows._level import Level
 from agent_continuations.workflows._start import input_receiver
-from agent_continuations.workflows._state import ANSWERED_STATUSES
+from agent_continuations.workflows._state import ANSWERED_STATUSES, ParentContinued
+from agent_continuations.workflows._tree_messages import signal_quietly
 
 
 class ContinueAsNew:
@@ -40,8 +41,18 @@ class ContinueAsNew:
     async def continue_as_new_if_suggested(self) -> None:
         """Continue as new, once every handler has finished, if `should_continue_as_new`."""
         if self.should_continue_as_new():
+            await self._tell_sub_agents()
             await workflow.wait_condition(workflow.all_handlers_finished)
             workflow.continue_as_new(self._carried_over())
+
+    async def _tell_sub_agents(self) -> None:
+        """Tell the running sub-agents that this run continues as new: it will not see them
+        end, so they send their results by signal (otherwise their end is news enough)."""
+        level = self._level
+        for call in level.state.turn_calls:
+            if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
+                handle = workflow.get_external_workflow_handle(call.child_workflow_id)
+                await signal_quietly(handle, "parent_continued", ParentContinued(), level.keys)
 
     def _carried_over(self) -> AgentWorkflowInput:
         """This run's input for the next run in the chain: the same level, from its state."""

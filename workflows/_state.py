@@ -117,6 +117,9 @@ class AgentState(BaseModel):
     suspend_list: list[str] = Field(
         default_factory=list, description="The policies that suspended this level, if it is."
     )
+    result_by_signal: bool = Field(
+        False, description="A sub-agent's: its parent continued as new since starting it."
+    )
     forwarded: list[list[str]] = Field(
         default_factory=list,
         description="Paths of decisions passed down this turn, which the sub-agents may not "
@@ -187,6 +190,11 @@ class ForwardedResume(TreeMessage):
     """From a parent to a suspended sub-agent, with `path_ids` from that sub-agent."""
 
     request: ResumeSignalInput
+
+
+class ParentContinued(TreeMessage):
+    """From a parent that continues as new while this sub-agent runs: the run that started it
+    will not see it end, so it sends its result by signal as well."""
 
 
 class ParkRequest(TreeMessage):
