@@ -82,7 +82,6 @@ from agent_continuations.workflows._tree_messages import (
 from agent_continuations.workflows._turn_calls import TurnCalls
 from agent_continuations.workflows._turn_loop import TurnLoop
 
-
 RESULT_BY_COMPLETION = "result-by-completion"
 
 
