@@ -146,6 +146,16 @@ async def task_failures(client: Client, *workflow_ids: str) -> list[str]:
     return failures
 
 
+async def signals_sent(client: Client, workflow_id: str) -> list[str]:
+    """The names of the signals a workflow's latest run sent to other workflows."""
+    sent = EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
+    return [
+        event.signal_external_workflow_execution_initiated_event_attributes.signal_name
+        async for event in client.get_workflow_handle(workflow_id).fetch_history_events()
+        if event.event_type == sent
+    ]
+
+
 def tool_call(name: str, **arguments: Any) -> dict[str, Any]:
     """A scripted tool call."""
     return {"name": name, "arguments": arguments}

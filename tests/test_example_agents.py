@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from agent_continuations.shared import ApprovalDecision
 from agent_continuations.workflows import AgentWorkflow
-from helpers import running_worker, start_agent, tool_results, wait_for_pending
+from helpers import running_worker, signals_sent, start_agent, tool_results, wait_for_pending
 
 PROMPT = "Onboard our new colleague stzhang, their email is stzhang@example.com, username: stzhang."
 
@@ -45,3 +46,10 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
     [decision] = output.decisions
     assert decision.approver == "alice" and decision.approved
     assert decision.paths == ["account_agent_tool", "authorize_account"]
+    # The sub-agent's result reached the root once, as its child workflow's end: no signal.
+    [child] = [
+        event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        async for event in handle.fetch_history_events()
+        if event.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+    ]
+    assert "report_sub_agent_result" not in await signals_sent(client, child)

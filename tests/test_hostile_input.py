@@ -28,6 +28,7 @@ from chat_server import ChatServer, Completion, RawMessage
 from helpers import (
     query_until,
     running_worker,
+    signals_sent,
     start_agent,
     task_failures,
     tool_call,
@@ -424,6 +425,8 @@ async def test_junk_signals_to_a_root_whose_sub_agent_waits_continue_it_as_new(
     [decision] = output.decisions
     assert decision.path_ids == entry["path_ids"]
     assert await task_failures(client, handle.id, child.id) == []
+    # Told its parent continued as new, the sub-agent sent its result by signal as well.
+    assert (await signals_sent(client, child.id)).count("report_sub_agent_result") == 1
 
 
 async def test_a_sub_agent_reusing_a_decided_call_id_waits_for_its_own_decision(
