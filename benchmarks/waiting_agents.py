@@ -11,8 +11,9 @@ polls the root's `pending_approvals` until every tree waits for its sub-agent's
 (with the call's digest, as the Web UI would) and reads when each root closed. Then the same
 for a bare tree of the same shape, run by this script in `--bare-worker` mode: a root and a child
 that run the activities the agent tree runs, in the same order (five model-like calls, three
-tool-like ones), the child waiting for `approve` forwarded by the root. Prints a table and
-writes `{"waiting": {...}}` to `--json`.
+tool-like ones), the child waiting for `approve` forwarded by the root; both sides once per
+cache size. Last the floor: the bare tree without activities, what the server itself takes.
+Prints a table and writes `{"waiting": {...}}` to `--json`.
 """
 
 from __future__ import annotations
@@ -126,6 +127,36 @@ class BareRoot:
         return self._waiting
 
 
+# The floor: the same tree with no activities at all, what the server itself takes for it.
+@workflow.defn(name="FloorChild")
+class FloorChild:
+    def __init__(self) -> None:
+        self._approved = False
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        parent = workflow.info().parent
+        assert parent is not None
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal("child_waiting")
+        await workflow.wait_condition(lambda: self._approved)
+        return prompt
+
+    @workflow.signal(name="approve")
+    def approve(self) -> None:
+        self._approved = True
+
+
+@workflow.defn(name="FloorRoot")
+class FloorRoot(BareRoot):
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        result = await workflow.execute_child_workflow(
+            FloorChild.run, prompt, id=f"{workflow.info().workflow_id}-child"
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
+
+
 async def run_bare_worker(args: argparse.Namespace) -> None:
     """`--bare-worker`: run the bare tree's workflows and activities on `--task-queue`."""
     client = await Client.connect(args.address)
@@ -138,7 +169,7 @@ async def run_bare_worker(args: argparse.Namespace) -> None:
     worker = Worker(
         client,
         task_queue=args.task_queue,
-        workflows=[BareRoot, BareChild],
+        workflows=[BareRoot, BareChild, FloorRoot, FloorChild],
         activities=[bare_model, bare_tool],
         max_cached_workflows=cached,
         **options,
@@ -230,10 +261,10 @@ def agent_side(argv: list[str]) -> Side:
     )
 
 
-def bare_side(argv: list[str]) -> Side:
+def bare_side(argv: list[str], root: type[BareRoot] = BareRoot, name: str = "bare") -> Side:
     async def start(client: Client, queue: str, tree_id: str) -> WorkflowHandle:
         return await client.start_workflow(
-            BareRoot.run, PROMPT, id=tree_id, task_queue=queue, execution_timeout=RUN_TIMEOUT
+            root.run, PROMPT, id=tree_id, task_queue=queue, execution_timeout=RUN_TIMEOUT
         )
 
     async def waiting(handle: WorkflowHandle) -> Any:
@@ -242,7 +273,12 @@ def bare_side(argv: list[str]) -> Side:
     async def approve(handle: WorkflowHandle, _: Any) -> None:
         await handle.signal(BareRoot.approve)
 
-    return Side("bare", [sys.executable, __file__, "--bare-worker", *argv], start, waiting, approve)
+    return Side(name, [sys.executable, __file__, "--bare-worker", *argv], start, waiting, approve)
+
+
+def floor_side(argv: list[str]) -> Side:
+    """The bare tree without activities: the floor the server sets."""
+    return bare_side(argv, FloorRoot, "floor")
 
 
 async def bounded(jobs: Iterable[Awaitable[Any]], limit: int) -> list[Any]:
@@ -464,12 +500,14 @@ async def main() -> None:
         for name in ("max_concurrent_workflow_tasks", "max_concurrent_activities")
         if getattr(args, name) is not None
     }
+    sides = [agent_side] if args.no_bare else [agent_side, bare_side]
     runs = [
-        (agent_side, {"max_cached_workflows": cache, **slots})
+        (side, {"max_cached_workflows": cache, **slots})
         for cache in args.max_cached_workflows
+        for side in sides
     ]
     if not args.no_bare:
-        runs.append((bare_side, {"max_cached_workflows": args.max_cached_workflows[0], **slots}))
+        runs.append((floor_side, {"max_cached_workflows": args.max_cached_workflows[0], **slots}))
     rows = []
     for make_side, settings in runs:
         side = make_side([])
