@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RawValue
+from temporalio.common import RawValue, VersioningBehavior
 from temporalio.exceptions import ApplicationError
 
 from agent_continuations.activities import (
@@ -46,6 +46,7 @@ from agent_continuations.workflows._descriptions import (
     REJECT,
     RESUME,
     UNKNOWN_SIGNAL,
+    UPGRADE,
 )
 from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._level import Level, fitting
@@ -66,6 +67,7 @@ from agent_continuations.workflows._state import (
     ParkRequest,
     SubAgentReport,
     SubAgentResult,
+    UpgradeRequest,
 )
 from agent_continuations.workflows._status import LevelStatus
 from agent_continuations.workflows._sub_agents import SubAgents
@@ -81,13 +83,16 @@ from agent_continuations.workflows._turn_calls import TurnCalls
 from agent_continuations.workflows._turn_loop import TurnLoop
 
 
-@workflow.defn(name="AgentWorkflow")
+# On versioned workers a run stays on the version that started it (sub-agents and continued
+# runs too) until `upgrade` moves it; unversioned workers ignore this.
+@workflow.defn(name="AgentWorkflow", versioning_behavior=VersioningBehavior.PINNED)
 class AgentWorkflow:
     """Runs one agent: model calls and tool calls as activities, sub-agents as child workflows.
 
     People decide on waiting tool calls with the `approve` / `reject` signals or the `decide`
-    update, and resume suspended levels with `resume`, always sent to the root: messages for
-    levels inside sub-agents are passed down.
+    update, resume suspended levels with `resume`, and move a run onto the current version of
+    its workers with `upgrade`, always sent to the root: messages for levels inside sub-agents
+    are passed down.
     """
 
     # The input is typed `AgentWorkflowInput | Any` so that a malformed one still reaches the
@@ -209,6 +214,21 @@ class AgentWorkflow:
         if self._moved_out is not None:
             raise LookupError("the run has moved out already")
 
+    @workflow.update(name="upgrade", description=UPGRADE)
+    async def upgrade(self) -> str:
+        """Move every level of the tree onto the current version of its workers, each by
+        continuing as new from its own state at its next wait; say when this level moves."""
+        await self._continue_as_new.upgrade()
+        if self._continue_as_new.should_continue_as_new():
+            return "moves to the current version now"
+        return "is mid-turn: moves to the current version at its next wait"
+
+    @upgrade.validator
+    def _validate_upgrade(self) -> None:
+        refuse_unless_root()
+        if self._continue_as_new.upgrading:
+            raise LookupError("the run moves to the current version already")
+
     @workflow.signal(name="resume", description=RESUME)
     async def resume(self, request: ResumeSignalInput | None = None) -> None:
         """Resume suspended levels: a `ResumeSignalInput` (every suspended level by default)."""
@@ -239,6 +259,12 @@ class AgentWorkflow:
         """Internal: sent by a parent that exits suspended."""
         if request is not None and from_tree(request, self._level.keys, "park"):
             self._sub_agents.park()
+
+    @workflow.signal(name="apply_upgrade", description=INTERNAL)
+    async def apply_upgrade(self, request: UpgradeRequest | None = None) -> None:
+        """Internal: an `upgrade` the parent passes down."""
+        if request is not None and from_tree(request, self._level.keys, "apply_upgrade"):
+            await self._continue_as_new.upgrade()
 
     @workflow.signal(name="report_sub_agent_state", description=INTERNAL)
     def report_sub_agent_state(self, report: SubAgentReport | None = None) -> None:

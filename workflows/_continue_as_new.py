@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.workflow import ContinueAsNewVersioningBehavior
 
 from agent_continuations.shared import AgentWorkflowInput
 from agent_continuations.workflows._level import Level
 from agent_continuations.workflows._start import input_receiver
-from agent_continuations.workflows._state import ANSWERED_STATUSES
+from agent_continuations.workflows._state import ANSWERED_STATUSES, UpgradeRequest
+from agent_continuations.workflows._tree_messages import signal_quietly
 
 
 class ContinueAsNew:
-    """Continues a level as new when its history grows long, carrying its state over."""
+    """Continues a level as new when its history grows long, carrying its state over; or,
+    once asked to upgrade, at its next wait, onto the deployment's current version."""
 
     def __init__(self, level: Level) -> None:
         self._level = level
+        self.upgrading = False
 
     def should_continue_as_new(self) -> bool:
-        """Whether the history is long and the level may move to a new run now.
+        """Whether the history is long, or an upgrade was asked for, and the level may move to
+        a new run now.
 
         Not while a tool or model call runs (its result comes to this run only), nor while the
         level parks (it exits with its continuation instead); open calls that wait for a
@@ -32,16 +37,37 @@ class ContinueAsNew:
         )
         open_calls = [c for c in level.state.turn_calls if c.status not in ANSWERED_STATUSES]
         return (
-            history_is_long
+            (history_is_long or self.upgrading)
             and not level.parking
             and all(call.waits_for_a_person() for call in open_calls)
         )
 
+    async def upgrade(self) -> None:
+        """Move to the current version at the next wait, and ask the running sub-agents to."""
+        if self.upgrading:
+            return
+        self.upgrading = True
+        await self._forward_upgrade()
+
     async def continue_as_new_if_suggested(self) -> None:
-        """Continue as new, once every handler has finished, if `should_continue_as_new`."""
+        """Continue as new, once every handler has finished, if `should_continue_as_new`.
+
+        An upgrade goes on with the first task on the current version (auto-upgrade); the new
+        run is then pinned there, as `AgentWorkflow` declares. Otherwise it stays on this one.
+        """
         if self.should_continue_as_new():
+            if self.upgrading:  # sub-agents started since the request move too
+                await self._forward_upgrade()
             await workflow.wait_condition(workflow.all_handlers_finished)
-            workflow.continue_as_new(self._carried_over())
+            behavior = ContinueAsNewVersioningBehavior.AUTO_UPGRADE if self.upgrading else None
+            workflow.continue_as_new(self._carried_over(), initial_versioning_behavior=behavior)
+
+    async def _forward_upgrade(self) -> None:
+        level = self._level
+        for call in level.state.turn_calls:
+            if call.kind == "sub_agent" and call.status == "running" and call.child_workflow_id:
+                handle = workflow.get_external_workflow_handle(call.child_workflow_id)
+                await signal_quietly(handle, "apply_upgrade", UpgradeRequest(), level.keys)
 
     def _carried_over(self) -> AgentWorkflowInput:
         """This run's input for the next run in the chain: the same level, from its state."""

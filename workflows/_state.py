@@ -185,3 +185,7 @@ class ForwardedResume(TreeMessage):
 
 class ParkRequest(TreeMessage):
     """From a parent that exits suspended: suspend at the next turn boundary, too."""
+
+
+class UpgradeRequest(TreeMessage):
+    """From a parent that moves to the current version: move, too, at the next wait."""
