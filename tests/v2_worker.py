@@ -43,8 +43,13 @@ class _ChangedFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
-if __name__ == "__main__":
+def install() -> None:
+    """Make the workflow code v2's; before anything imports it."""
     sys.meta_path.insert(0, _ChangedFinder())
+
+
+if __name__ == "__main__":
+    install()
     from agent_continuations.worker import run_cli
 
     run_cli()
