@@ -36,7 +36,7 @@ import sys
 from collections.abc import Mapping
 from typing import TypedDict, cast
 
-from temporalio.common import WorkerDeploymentVersion
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from agent_continuations.activities import max_result_bytes
@@ -70,6 +70,8 @@ WORKER_OPTIONS = {
     "max_concurrent_activities": 1,
 }
 ENV_PREFIX = "AGENT_WORKER_"
+# A run stays on the version that started it until `agent-starter upgrade` moves it.
+PINNED_BY_DEFAULT = VersioningBehavior.PINNED
 MODEL_ENV = "AGENT_MODEL"
 
 
@@ -149,6 +151,7 @@ def deployment_config(
     return WorkerDeploymentConfig(
         version=WorkerDeploymentVersion(deployment_name=name, build_id=build_id),
         use_worker_versioning=True,
+        default_versioning_behavior=PINNED_BY_DEFAULT,
     )
 
 

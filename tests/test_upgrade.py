@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from agent_continuations.cli import amain
+from agent_continuations.cli._format import DEPLOYMENT_VERSION_KEY
 from agent_continuations.shared import ApprovalDecision, JsonDict
 from agent_continuations.workflows import AgentWorkflow
 from helpers import start_agent, tool_results, wait_for_pending, worker_process
@@ -45,9 +46,9 @@ async def deployment_command(address: str, *argv: str) -> JsonDict:
     return json.loads(out) if out.strip() else {}
 
 
-async def make_current(address: str, build_id: str) -> None:
+async def make_current(address: str, build_id: str, deployment: str = DEPLOYMENT) -> None:
     """Make the version current; the server knows it only once its worker has polled."""
-    flags = ["--deployment-name", DEPLOYMENT, "--build-id", build_id, "--yes"]
+    flags = ["--deployment-name", deployment, "--build-id", build_id, "--yes"]
     for _ in range(100):
         try:
             await deployment_command(address, "set-current-version", *flags)
@@ -71,13 +72,19 @@ async def version_of(handle: WorkflowHandle[Any, Any]) -> tuple[str, str | None]
     return version.deployment_version.build_id, memo
 
 
-async def wait_until_on(handle: WorkflowHandle[Any, Any], build_id: str) -> list[JsonDict]:
-    """Wait for the run to run on `build_id` and wait for a person again; what waits."""
+async def wait_until_on(
+    client: Client, handle: WorkflowHandle[Any, Any], build_id: str
+) -> list[JsonDict]:
+    """Wait until every running level of the run's tree (the root and its sub-agent) runs on
+    `build_id` and the run waits for a person again; what waits."""
+    running = f'WorkflowId STARTS_WITH "{handle.id}" AND ExecutionStatus = "Running"'
     for _ in range(150):
-        if (await version_of(handle))[0] == build_id:
+        levels = [e async for e in client.list_workflows(running)]
+        versions = [e.typed_search_attributes.get(DEPLOYMENT_VERSION_KEY) for e in levels]
+        if versions == [f"{DEPLOYMENT}:{build_id}"] * 2:
             return await wait_for_pending(handle)
         await asyncio.sleep(0.2)
-    raise AssertionError(f"{handle.id} never moved to {build_id}")
+    raise AssertionError(f"{handle.id} never moved to {build_id}: {versions}")
 
 
 async def tool_runs(client: Client, workflow_id: str, tool: str) -> int:
@@ -151,7 +158,7 @@ async def test_waiting_runs_move_to_the_new_version_and_the_old_one_drains(
             assert out.strip() == (
                 f"{runs[1].id} moves to the current version now (agents.v1 -> agents.v2)"
             )
-            assert await wait_until_on(runs[1], "v2") == [entries[1]]
+            assert await wait_until_on(client, runs[1], "v2") == [entries[1]]
             await approve(runs[1], entries[1])
             output = await runs[1].result()
             assert await version_of(runs[1]) == ("v2", "v2")

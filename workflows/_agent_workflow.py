@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RawValue, VersioningBehavior
+from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from agent_continuations.activities import (
@@ -32,7 +32,7 @@ from agent_continuations.shared import (
     ResumeSignalInput,
 )
 from agent_continuations.workflows._approvals import Approvals
-from agent_continuations.workflows._continue_as_new import ContinueAsNew
+from agent_continuations.workflows._continue_as_new import ContinueAsNew, on_versioned_worker
 from agent_continuations.workflows._descriptions import (
     APPROVE,
     DECIDE,
@@ -83,9 +83,10 @@ from agent_continuations.workflows._turn_calls import TurnCalls
 from agent_continuations.workflows._turn_loop import TurnLoop
 
 
-# On versioned workers a run stays on the version that started it (sub-agents and continued
-# runs too) until `upgrade` moves it; unversioned workers ignore this.
-@workflow.defn(name="AgentWorkflow", versioning_behavior=VersioningBehavior.PINNED)
+# Versioned workers pin it (`worker.py`'s `PINNED_BY_DEFAULT`): a run stays on the version that
+# started it, with its sub-agents and continued runs, until `upgrade` moves it. Not declared
+# here: the server refuses a versioning behaviour from an unversioned worker.
+@workflow.defn(name="AgentWorkflow")
 class AgentWorkflow:
     """Runs one agent: model calls and tool calls as activities, sub-agents as child workflows.
 
@@ -226,6 +227,8 @@ class AgentWorkflow:
     @upgrade.validator
     def _validate_upgrade(self) -> None:
         refuse_unless_root()
+        if not on_versioned_worker():
+            raise LookupError("the run's workers are unversioned: there is no version to move to")
         if self._continue_as_new.upgrading:
             raise LookupError("the run moves to the current version already")
 

@@ -12,6 +12,13 @@ from agent_continuations.workflows._state import ANSWERED_STATUSES, UpgradeReque
 from agent_continuations.workflows._tree_messages import signal_quietly
 
 
+def on_versioned_worker() -> bool:
+    """Whether this run's workers are a Worker Deployment Version (an unversioned worker may not
+    give a versioning behaviour: the server refuses its workflow task)."""
+    version = workflow.info().get_current_deployment_version()
+    return version is not None and bool(version.deployment_name)
+
+
 class ContinueAsNew:
     """Continues a level as new when its history grows long, carrying its state over; or,
     once asked to upgrade, at its next wait, onto the deployment's current version."""
@@ -59,7 +66,8 @@ class ContinueAsNew:
             if self.upgrading:  # sub-agents started since the request move too
                 await self._forward_upgrade()
             await workflow.wait_condition(workflow.all_handlers_finished)
-            behavior = ContinueAsNewVersioningBehavior.AUTO_UPGRADE if self.upgrading else None
+            upgrade = self.upgrading and on_versioned_worker()
+            behavior = ContinueAsNewVersioningBehavior.AUTO_UPGRADE if upgrade else None
             workflow.continue_as_new(self._carried_over(), initial_versioning_behavior=behavior)
 
     async def _forward_upgrade(self) -> None:
