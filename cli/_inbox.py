@@ -109,12 +109,12 @@ async def pending_everywhere(args: argparse.Namespace) -> int:
 
 def runs_query(args: argparse.Namespace) -> str:
     """The visibility query for the root runs `--status` and `--agent` choose (sub-agents have
-    no AgentStatus)."""
+    no AgentStatus), each the latest of its chain of continued runs."""
     query = f"AgentStatus = {_quoted(args.status, '--status')}" if args.status else ""
     if args.agent:
         query += " AND " if query else ""
         query += f"AgentName = {_quoted(args.agent, '--agent')}"
-    return query or "AgentStatus IS NOT NULL"
+    return f'({query or "AgentStatus IS NOT NULL"}) AND ExecutionStatus != "ContinuedAsNew"'
 
 
 async def list_runs(args: argparse.Namespace) -> int:

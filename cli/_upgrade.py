@@ -100,7 +100,7 @@ async def upgrade(args: argparse.Namespace) -> int:
     if args.workflow_id is not None:
         print(await upgrade_run(client, args.workflow_id))
         return 0
-    found = await executions(client, f'({runs_query(args)}) AND ExecutionStatus = "Running"')
+    found = await executions(client, f'{runs_query(args)} AND ExecutionStatus = "Running"')
     moved = 0
     for execution in found:
         try:
