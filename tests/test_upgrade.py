@@ -159,6 +159,9 @@ async def test_waiting_runs_move_to_the_new_version_and_the_old_one_drains(
                 f"{runs[1].id} moves to the current version now (agents.v1 -> agents.v2)"
             )
             assert await wait_until_on(client, runs[1], "v2") == [entries[1]]
+            code, out, _ = await starter("list")
+            [row] = [row for row in out.splitlines() if row.startswith(runs[1].id)]
+            assert "awaiting_approval  RUNNING    agents.v2  authorize_account since" in row
             await approve(runs[1], entries[1])
             output = await runs[1].result()
             assert await version_of(runs[1]) == ("v2", "v2")

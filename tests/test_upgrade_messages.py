@@ -13,11 +13,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import WorkerDeploymentConfig
 
 from agent_continuations import Agent, tool
-from agent_continuations.shared import ApprovalDecision
+from agent_continuations.shared import ApprovalDecision, ResumeSignalInput
 from agent_continuations.worker import PINNED_BY_DEFAULT
 from agent_continuations.workflows import AgentWorkflow
 from helpers import (
     one_error_line,
+    query_until,
     running_worker,
     start_agent,
     task_failures,
@@ -46,13 +47,29 @@ def grant(key: str) -> str:
     return f"granted {key}"
 
 
-AGENTS = [Agent(name="mid_turn_agent", instructions="Look up.", tools=[slow_lookup, grant])]
+AGENTS = [
+    Agent(name="mid_turn_agent", instructions="Look up.", tools=[slow_lookup, grant]),
+    Agent(name="one_turn_agent", instructions="Look up.", tools=[grant], max_turns=1),
+]
 SCRIPTS = {
     "mid_turn_agent": [
         {"tool_calls": [tool_call("slow_lookup", key="a"), tool_call("grant", key="a")]},
         {"content": "done"},
-    ]
+    ],
+    "one_turn_agent": [
+        {"tool_calls": [tool_call("grant", key="b")]},
+        {"content": "done"},
+    ],
 }
+
+
+def versioned_worker() -> WorkerDeploymentConfig:
+    """A Worker Deployment Version of a deployment of the test's own."""
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(f"upgrade-{uuid.uuid4()}", "v1"),
+        use_worker_versioning=True,
+        default_versioning_behavior=PINNED_BY_DEFAULT,
+    )
 
 
 async def run_id(handle: WorkflowHandle) -> str:
@@ -63,15 +80,11 @@ async def test_a_level_mid_turn_moves_at_its_next_wait(dev_server_env, task_queu
     client = dev_server_env.client
     CALLS.clear()
     RELEASE.clear()
-    deployment = f"mid-turn-{uuid.uuid4()}"
-    versioned = WorkerDeploymentConfig(
-        version=WorkerDeploymentVersion(deployment, "v1"),
-        use_worker_versioning=True,
-        default_versioning_behavior=PINNED_BY_DEFAULT,
-    )
+    versioned = versioned_worker()
     async with running_worker(
         client, task_queue, SCRIPTS, agents=AGENTS, deployment_config=versioned
     ):
+        deployment = versioned.version.deployment_name
         await make_current(client.service_client.config.target_host, "v1", deployment)
         handle = await start_agent(client, task_queue, "mid_turn_agent", "go")
         [entry] = await wait_for_pending(handle)
@@ -96,6 +109,40 @@ async def test_a_level_mid_turn_moves_at_its_next_wait(dev_server_env, task_queu
         output = await handle.result()
     assert tool_results(output) == {"slow_lookup": "found a", "grant": "granted a"}
     assert CALLS == ["a"]
+    assert await task_failures(client, handle.id) == []
+
+
+async def test_a_suspended_run_moves_suspended(dev_server_env, task_queue):
+    client = dev_server_env.client
+    versioned = versioned_worker()
+    async with running_worker(
+        client, task_queue, SCRIPTS, agents=AGENTS, deployment_config=versioned
+    ):
+        deployment = versioned.version.deployment_name
+        await make_current(client.service_client.config.target_host, "v1", deployment)
+        handle = await start_agent(client, task_queue, "one_turn_agent", "go")
+        [entry] = await wait_for_pending(handle)
+        await handle.signal(
+            AgentWorkflow.approve, ApprovalDecision(tool_call_id=entry["path_ids"][-1])
+        )
+        suspended = await query_until(
+            handle, AgentWorkflow.get_state, lambda s: bool(s.suspend_list)
+        )
+        first = await run_id(handle)
+        answer = await handle.execute_update(AgentWorkflow.upgrade)
+        assert answer == "moves to the current version now"
+        for _ in range(100):
+            if await run_id(handle) != first:
+                break
+            await asyncio.sleep(0.1)
+        assert await run_id(handle) != first
+        state = await handle.query(AgentWorkflow.get_state)
+        assert state.suspend_list == ["max_turns"]
+        assert state.messages == suspended.messages and state.decisions == suspended.decisions
+        await handle.signal(AgentWorkflow.resume, ResumeSignalInput())
+        output = await handle.result()
+    assert (output.end_reason, output.result) == ("completed", "done")
+    assert tool_results(output) == {"grant": "granted b"}
     assert await task_failures(client, handle.id) == []
 
 
