@@ -220,7 +220,7 @@ class AgentWorkflow:
         """Move every level of the tree onto the current version of its workers, each by
         continuing as new from its own state at its next wait; say when this level moves."""
         await self._continue_as_new.upgrade()
-        if self._continue_as_new.should_continue_as_new():
+        if self._continue_as_new.waits() and not self._level.parking:
             return "moves to the current version now"
         return "is mid-turn: moves to the current version at its next wait"
 

@@ -8,7 +8,11 @@ from temporalio.workflow import ContinueAsNewVersioningBehavior
 from agent_continuations.shared import AgentWorkflowInput
 from agent_continuations.workflows._level import Level
 from agent_continuations.workflows._start import input_receiver
-from agent_continuations.workflows._state import ANSWERED_STATUSES, UpgradeRequest
+from agent_continuations.workflows._state import (
+    ANSWERED_STATUSES,
+    ToolCallState,
+    UpgradeRequest,
+)
 from agent_continuations.workflows._tree_messages import signal_quietly
 
 
@@ -42,11 +46,18 @@ class ContinueAsNew:
             info.is_continue_as_new_suggested()
             or info.get_current_history_length() > level.input.options.history_event_limit
         )
-        open_calls = [c for c in level.state.turn_calls if c.status not in ANSWERED_STATUSES]
         return (
             (history_is_long or self.upgrading)
             and not level.parking
-            and all(call.waits_for_a_person() for call in open_calls)
+            and all(call.waits_for_a_person() for call in self._open_calls())
+        )
+
+    def waits(self) -> bool:
+        """Whether the level waits now: suspended, or every open call waits for a person (not
+        between them, in a model call)."""
+        state, open_calls = self._level.state, self._open_calls()
+        return bool(state.suspend_list) or (
+            bool(open_calls) and all(call.waits_for_a_person() for call in open_calls)
         )
 
     async def upgrade(self) -> None:
@@ -60,7 +71,8 @@ class ContinueAsNew:
         """Continue as new, once every handler has finished, if `should_continue_as_new`.
 
         An upgrade goes on with the first task on the current version (auto-upgrade); the new
-        run is then pinned there, as `AgentWorkflow` declares. Otherwise it stays on this one.
+        run is then pinned there, as versioned workers pin `AgentWorkflow`. Otherwise it stays
+        on this one.
         """
         if self.should_continue_as_new():
             if self.upgrading:  # sub-agents started since the request move too
@@ -69,6 +81,9 @@ class ContinueAsNew:
             upgrade = self.upgrading and on_versioned_worker()
             behavior = ContinueAsNewVersioningBehavior.AUTO_UPGRADE if upgrade else None
             workflow.continue_as_new(self._carried_over(), initial_versioning_behavior=behavior)
+
+    def _open_calls(self) -> list[ToolCallState]:
+        return [c for c in self._level.state.turn_calls if c.status not in ANSWERED_STATUSES]
 
     async def _forward_upgrade(self) -> None:
         level = self._level
