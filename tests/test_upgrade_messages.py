@@ -27,7 +27,7 @@ from helpers import (
     wait_for_pending,
 )
 from test_example_agents import PROMPT
-from test_upgrade import make_current
+from test_upgrade import AUTHORIZED, make_current
 
 CALLS: list[str] = []
 RELEASE = asyncio.Event()
@@ -143,6 +143,27 @@ async def test_a_suspended_run_moves_suspended(dev_server_env, task_queue):
         output = await handle.result()
     assert (output.end_reason, output.result) == ("completed", "done")
     assert tool_results(output) == {"grant": "granted b"}
+    assert await task_failures(client, handle.id) == []
+
+
+async def test_a_decision_sent_with_the_upgrade_is_not_lost(dev_server_env, task_queue):
+    client = dev_server_env.client
+    versioned = versioned_worker()
+    deployment = versioned.version.deployment_name
+    async with running_worker(client, task_queue, deployment_config=versioned):
+        await make_current(client.service_client.config.target_host, "v1", deployment)
+        handle = await start_agent(client, task_queue, "hr_agent", PROMPT)
+        [entry] = await wait_for_pending(handle)
+    # No worker: the decision and the upgrade reach the next worker's same workflow task.
+    decision = ApprovalDecision(tool_call_id=entry["path_ids"][-1], digest=entry["digest"])
+    await handle.signal(AgentWorkflow.approve, decision)
+    upgrade = asyncio.create_task(handle.execute_update(AgentWorkflow.upgrade))
+    await asyncio.sleep(1)
+    async with running_worker(client, task_queue, deployment_config=versioned):
+        assert "moves to the current version" in await upgrade
+        output = await handle.result()
+    assert tool_results(output)["account_agent_tool"] == AUTHORIZED
+    assert [d.tool_call_id for d in output.decisions] == [entry["path_ids"][-1]]
     assert await task_failures(client, handle.id) == []
 
 
