@@ -3,6 +3,7 @@
 Usage: python worker.py [--agents MODULE ...] [--address HOST:PORT] [--namespace NS]
                         [--task-queue QUEUE] [--max-cached-workflows N]
                         [--max-concurrent-workflow-tasks N] [--max-concurrent-activities N]
+                        [--deployment NAME --build-id ID]
 
 `--agents` (repeatable, or `AGENT_MODULES=mod1,mod2`) names the modules whose `Agent` objects
 it runs (module-level ones, or the module's `AGENTS` list); the package's examples by default.
@@ -14,6 +15,11 @@ The last three flags (or `AGENT_WORKER_MAX_CACHED_WORKFLOWS`,
 `AGENT_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS`, `AGENT_WORKER_MAX_CONCURRENT_ACTIVITIES`) set the
 Temporal `Worker` parameters of the same names, positive integers (at least 2 workflow tasks);
 unset, the SDK's defaults.
+
+`--deployment` and `--build-id` (or `AGENT_WORKER_DEPLOYMENT`, `AGENT_WORKER_BUILD_ID`), both or
+neither, run the worker as that Worker Deployment Version: each run stays on the version that
+started it until `agent-starter upgrade` moves it (see the README's "Deploying a new version").
+Without them the worker is unversioned.
 
 Large payloads go to the store `AGENT_PAYLOAD_STORE` names (a directory, by default
 `~/.local/share/agent-continuations/payloads`, or a `postgresql://` URL): the worker checks it
@@ -30,7 +36,8 @@ import sys
 from collections.abc import Mapping
 from typing import TypedDict, cast
 
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from agent_continuations.activities import max_result_bytes
 from agent_continuations.agent_definitions import (
@@ -63,6 +70,8 @@ WORKER_OPTIONS = {
     "max_concurrent_activities": 1,
 }
 ENV_PREFIX = "AGENT_WORKER_"
+# A run stays on the version that started it until `agent-starter upgrade` moves it.
+PINNED_BY_DEFAULT = VersioningBehavior.PINNED
 MODEL_ENV = "AGENT_MODEL"
 
 
@@ -119,6 +128,33 @@ def worker_options(
     return cast(WorkerOptions, options)
 
 
+def deployment_config(
+    args: argparse.Namespace, environ: Mapping[str, str] = os.environ
+) -> WorkerDeploymentConfig | None:
+    """The Worker Deployment Version `--deployment` and `--build-id` (else the environment)
+    name; None, for an unversioned worker, when neither is set.
+
+    Raises:
+        ValueError: Only one is set, or the deployment name holds a dot.
+    """
+    name = args.deployment or environ.get(option_env("deployment")) or None
+    build_id = args.build_id or environ.get(option_env("build_id")) or None
+    if name is None and build_id is None:
+        return None
+    if name is None or build_id is None:
+        raise ValueError(
+            f"--deployment ({option_env('deployment')}) and --build-id "
+            f"({option_env('build_id')}) go together: set both or neither"
+        )
+    if "." in name:  # the server writes a version as `<deployment>.<build ID>`
+        raise ValueError(f"the deployment name may not hold a dot: {name!r}")
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(deployment_name=name, build_id=build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=PINNED_BY_DEFAULT,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The worker's command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -129,6 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--namespace", help="namespace (default: TEMPORAL_NAMESPACE or default)")
     parser.add_argument("--task-queue", default=default_task_queue(), help="task queue to poll")
     add_worker_option_flags(parser)
+    parser.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help=f"Worker Deployment to run a version of (default: {option_env('deployment')})",
+    )
+    parser.add_argument(
+        "--build-id",
+        metavar="ID",
+        help=f"this worker's Build ID in --deployment (default: {option_env('build_id')})",
+    )
     return parser
 
 
@@ -158,6 +204,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         options = worker_options(args)
+        deployment = deployment_config(args)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
     try:
@@ -187,13 +234,15 @@ async def main() -> None:
             "workflow on this task queue may run tools that need approval",
             WORKER_SECRETS_ENV,
         )
+    version = deployment.version.to_canonical_string() if deployment else "unversioned"
     logging.info(
-        "worker polling task queue %r for agents %s%s",
+        "worker polling task queue %r for agents %s (%s)%s",
         args.task_queue,
         ", ".join(plugin.agents.names()),
+        version,
         "".join(f", {name}={value}" for name, value in options.items()),
     )
-    await Worker(client, task_queue=args.task_queue, **options).run()
+    await Worker(client, task_queue=args.task_queue, deployment_config=deployment, **options).run()
 
 
 def run_cli() -> None:

@@ -7,6 +7,7 @@ import shlex
 from datetime import datetime
 
 from temporalio.client import WorkflowExecution
+from temporalio.common import SearchAttributeKey
 
 from agent_continuations.shared import AgentRunOutput, DecisionRecord, JsonDict
 from agent_continuations.workflows import AgentSearchValues
@@ -120,6 +121,10 @@ def format_inbox(entries: list[JsonDict]) -> str:
     return "\n".join(lines)
 
 
+# The server's own search attribute: the version a run's workflow tasks go to.
+DEPLOYMENT_VERSION_KEY = SearchAttributeKey.for_keyword("TemporalWorkerDeploymentVersion")
+
+
 def listed_run(execution: WorkflowExecution) -> JsonDict:
     """A run as `list` shows it: its IDs, agent, statuses and what it waits for."""
     values = AgentSearchValues.of(execution.typed_search_attributes)
@@ -132,12 +137,21 @@ def listed_run(execution: WorkflowExecution) -> JsonDict:
         "waiting_tools": list(values.waiting_tools),
         "waiting_since": values.waiting_since.isoformat() if values.waiting_since else None,
         "start_time": execution.start_time.isoformat(),
+        "version": _listed_version(execution),
     }
 
 
+def _listed_version(execution: WorkflowExecution) -> str | None:
+    """The Worker Deployment Version a run is on, as `<deployment>.<build ID>`; None when its
+    workers are unversioned. Lists give it as the search attribute `<deployment>:<build ID>`."""
+    value = execution.typed_search_attributes.get(DEPLOYMENT_VERSION_KEY)
+    return value.replace(":", ".", 1) if value else None
+
+
 def format_run_list(runs: list[JsonDict]) -> str:
-    """Runs as a table: workflow ID, agent, status, Temporal's status and what waits."""
-    rows = [("WORKFLOW ID", "AGENT", "STATUS", "EXECUTION", "WAITING")]
+    """Runs as a table: workflow ID, agent, status, Temporal's status, the Worker Deployment
+    Version it runs on and what waits."""
+    rows = [("WORKFLOW ID", "AGENT", "STATUS", "EXECUTION", "VERSION", "WAITING")]
     for run in runs:
         since = run["waiting_since"]
         waiting = ", ".join(run["waiting_tools"])
@@ -146,12 +160,12 @@ def format_run_list(runs: list[JsonDict]) -> str:
         status = run["status"] or ""
         if run.get("failing_task_attempt"):
             status += f" (its workflow task fails: attempt {run['failing_task_attempt']})"
-        rows.append(
-            (run["workflow_id"], run["agent"] or "", status, run["execution_status"], waiting)
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        version = run["version"] or "unversioned"
+        agent, execution = run["agent"] or "", run["execution_status"]
+        rows.append((run["workflow_id"], agent, status, execution, version, waiting))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = []
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[4]]).rstrip())
+        lines.append("  ".join([*cells, row[5]]).rstrip())
     return "\n".join(lines)

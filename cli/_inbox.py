@@ -41,7 +41,7 @@ def _quoted(value: str, flag: str) -> str:
     return f'"{value}"'
 
 
-async def _executions(client: Client, query: str) -> list[WorkflowExecution]:
+async def executions(client: Client, query: str) -> list[WorkflowExecution]:
     """The runs `query` finds.
 
     Raises:
@@ -90,11 +90,11 @@ async def pending_everywhere(args: argparse.Namespace) -> int:
     if args.tool:
         query += f" AND AgentWaitingTools = {_quoted(args.tool, '--tool')}"
     client = await client_for(args)
-    executions = await _executions(client, query)
-    answers = await asyncio.gather(*(_waiting(client, e) for e in executions))
+    found = await executions(client, query)
+    answers = await asyncio.gather(*(_waiting(client, e) for e in found))
     entries = [
         inbox_entry(execution, entry)
-        for execution, waiting in zip(executions, answers, strict=True)
+        for execution, waiting in zip(found, answers, strict=True)
         for entry in waiting
         if not args.tool or entry["tool_call"]["function"]["name"] == args.tool
     ]
@@ -107,19 +107,24 @@ async def pending_everywhere(args: argparse.Namespace) -> int:
     return 0
 
 
-async def list_runs(args: argparse.Namespace) -> int:
-    """`list`: agent runs, newest first, with their status and what they wait for."""
+def runs_query(args: argparse.Namespace) -> str:
+    """The visibility query for the root runs `--status` and `--agent` choose (sub-agents have
+    no AgentStatus), each the latest of its chain of continued runs."""
     query = f"AgentStatus = {_quoted(args.status, '--status')}" if args.status else ""
     if args.agent:
         query += " AND " if query else ""
         query += f"AgentName = {_quoted(args.agent, '--agent')}"
+    return f'({query or "AgentStatus IS NOT NULL"}) AND ExecutionStatus != "ContinuedAsNew"'
+
+
+async def list_runs(args: argparse.Namespace) -> int:
+    """`list`: agent runs, newest first, with their status, version and what they wait for."""
     client = await client_for(args)
-    # Sub-agents have no AgentStatus: only roots are listed.
-    executions = await _executions(client, query or "AgentStatus IS NOT NULL")
-    attempts = await asyncio.gather(*(_failing_task_attempt(client, e) for e in executions))
+    found = await executions(client, runs_query(args))
+    attempts = await asyncio.gather(*(_failing_task_attempt(client, e) for e in found))
     runs = [
         {**listed_run(execution), "failing_task_attempt": attempt}
-        for execution, attempt in zip(executions, attempts, strict=True)
+        for execution, attempt in zip(found, attempts, strict=True)
     ]
     if args.json:
         print(json.dumps(runs, indent=2))

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from agent_continuations.cli import _commands, _continuations, _demo, _inbox, _watch
+from agent_continuations.cli import _commands, _continuations, _demo, _inbox, _upgrade, _watch
 from agent_continuations.connection import DEFAULT_TASK_QUEUE, add_agents_flag, default_task_queue
 from agent_continuations.shared import MAX_SECONDS, ModelSettings, RunOptions
 from agent_continuations.workflows import AGENT_STATUSES
@@ -194,6 +194,17 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--agent", metavar="NAME", help="only runs of this agent")
     runs.add_argument("--json", action="store_true", help="print the runs as JSON")
     runs.set_defaults(command=_inbox.list_runs)
+
+    upgrade = commands.add_parser(
+        "upgrade", parents=[common], help="move runs onto their deployment's current version"
+    )
+    upgrade.add_argument("workflow_id", nargs="?", metavar="ID", help="the run's workflow ID")
+    upgrade.add_argument(
+        "--all", action="store_true", help="every running run --status and --agent choose"
+    )
+    upgrade.add_argument("--status", choices=AGENT_STATUSES, help="with --all: this AgentStatus")
+    upgrade.add_argument("--agent", metavar="NAME", help="with --all: only runs of this agent")
+    upgrade.set_defaults(command=_upgrade.upgrade)
 
     approve = commands.add_parser("approve", parents=[common], help="approve waiting calls")
     approve.add_argument("workflow_id", metavar="ID", help="the run's workflow ID")

@@ -80,6 +80,27 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+@pytest_asyncio.fixture
+async def versioning_dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of the test's own, whose Worker Deployment Versions report "drained"
+    within seconds of their last pinned run's end (minutes by default)."""
+    drainage = [
+        "VersionDrainageStatusRefreshInterval",
+        "VersionDrainageStatusVisibilityGracePeriod",
+    ]
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        data_converter=agent_data_converter(),
+        ui=False,
+        search_attributes=SEARCH_ATTRIBUTE_KEYS,
+        dev_server_extra_args=[
+            arg for key in drainage for arg in ("--dynamic-config-value", f'matching.wv.{key}="1s"')
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4()}"

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from agent_continuations import examples
 from agent_continuations.activities import ModelActivities
@@ -50,6 +50,7 @@ async def running_worker(
     secrets: WorkerSecrets = TEST_SECRETS,
     approver_keys: ApproverKeys | None = None,
     seal_key: bytes | None = None,
+    deployment_config: WorkerDeploymentConfig | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker with the agent plugin for `task_queue`, running for the duration of the block.
 
@@ -72,6 +73,7 @@ async def running_worker(
         task_queue=task_queue,
         plugins=[plugin],
         workflow_failure_exception_types=[Exception],
+        deployment_config=deployment_config,
     )
     async with worker:
         yield worker

@@ -127,7 +127,15 @@ async def test_list_shows_each_runs_status(dev_server_env, task_queue, starter):
         assert ids["slow_shipper"] not in waiting
         code, out, _ = await starter("list", "--status", "rejected", "--agent", "slow_shipper")
         header, *rows = out.splitlines()
-        assert header.split() == ["WORKFLOW", "ID", "AGENT", "STATUS", "EXECUTION", "WAITING"]
+        assert header.split() == [
+            "WORKFLOW",
+            "ID",
+            "AGENT",
+            "STATUS",
+            "EXECUTION",
+            "VERSION",
+            "WAITING",
+        ]
         assert any(
             row.split()[:4] == [ids["slow_shipper"], "slow_shipper", "rejected", "COMPLETED"]
             for row in rows

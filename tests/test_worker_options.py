@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent_continuations.worker import build_parser, worker_options
+from agent_continuations.worker import (
+    PINNED_BY_DEFAULT,
+    build_parser,
+    deployment_config,
+    worker_options,
+)
 from helpers import one_error_line, worker_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +52,25 @@ def test_flags_and_variables_become_worker_arguments():
         "max_concurrent_workflow_tasks": 4,
         "max_concurrent_activities": 7,
     }
+
+
+def test_a_worker_is_a_deployment_version_with_both_names_and_unversioned_without():
+    def config(*argv: str, **environ: str):
+        return deployment_config(build_parser().parse_args(list(argv)), environ)
+
+    assert config() is None
+    assert config(AGENT_WORKER_DEPLOYMENT="", AGENT_WORKER_BUILD_ID="") is None
+    by_flags = config("--deployment", "agents", "--build-id", "v2")
+    assert by_flags is not None
+    assert by_flags.version.to_canonical_string() == "agents.v2"
+    assert by_flags.use_worker_versioning
+    assert by_flags.default_versioning_behavior == PINNED_BY_DEFAULT
+    by_env = config(
+        "--build-id", "v3", AGENT_WORKER_DEPLOYMENT="agents", AGENT_WORKER_BUILD_ID="v1"
+    )
+    assert by_env is not None and by_env.version.to_canonical_string() == "agents.v3"
+    with pytest.raises(ValueError, match="go together"):
+        config(AGENT_WORKER_BUILD_ID="v1")
 
 
 def test_a_flag_overrides_its_variable():
@@ -108,6 +132,17 @@ def test_a_bad_value_is_refused(argv, environ, problem):
             [],
             {"AGENT_MAX_RESULT_BYTES": "5MB"},
             "error: AGENT_MAX_RESULT_BYTES must be a positive number of bytes, not '5MB'",
+        ),
+        (
+            ["--deployment", "agents"],
+            {},
+            "error: --deployment (AGENT_WORKER_DEPLOYMENT) and --build-id (AGENT_WORKER_BUILD_ID) "
+            "go together: set both or neither",
+        ),
+        (
+            [],
+            {"AGENT_WORKER_DEPLOYMENT": "agents.prod", "AGENT_WORKER_BUILD_ID": "v1"},
+            "error: the deployment name may not hold a dot: 'agents.prod'",
         ),
         (
             [],

@@ -32,7 +32,7 @@ from agent_continuations.shared import (
     ResumeSignalInput,
 )
 from agent_continuations.workflows._approvals import Approvals
-from agent_continuations.workflows._continue_as_new import ContinueAsNew
+from agent_continuations.workflows._continue_as_new import ContinueAsNew, on_versioned_worker
 from agent_continuations.workflows._descriptions import (
     APPROVE,
     DECIDE,
@@ -46,6 +46,7 @@ from agent_continuations.workflows._descriptions import (
     REJECT,
     RESUME,
     UNKNOWN_SIGNAL,
+    UPGRADE,
 )
 from agent_continuations.workflows._input_seal import InputSeals
 from agent_continuations.workflows._level import Level, fitting
@@ -68,6 +69,7 @@ from agent_continuations.workflows._state import (
     ParkRequest,
     SubAgentReport,
     SubAgentResult,
+    UpgradeRequest,
 )
 from agent_continuations.workflows._status import LevelStatus
 from agent_continuations.workflows._sub_agents import SubAgents
@@ -85,13 +87,17 @@ from agent_continuations.workflows._turn_loop import TurnLoop
 RESULT_BY_COMPLETION = "result-by-completion"
 
 
+# Versioned workers pin it (`worker.py`'s `PINNED_BY_DEFAULT`): a run stays on the version that
+# started it, with its sub-agents and continued runs, until `upgrade` moves it. Not declared
+# here: the server refuses a versioning behaviour from an unversioned worker.
 @workflow.defn(name="AgentWorkflow")
 class AgentWorkflow:
     """Runs one agent: model calls and tool calls as activities, sub-agents as child workflows.
 
     People decide on waiting tool calls with the `approve` / `reject` signals or the `decide`
-    update, and resume suspended levels with `resume`, always sent to the root: messages for
-    levels inside sub-agents are passed down.
+    update, resume suspended levels with `resume`, and move a run onto the current version of
+    its workers with `upgrade`, always sent to the root: messages for levels inside sub-agents
+    are passed down.
     """
 
     # The input is typed `AgentWorkflowInput | Any` so that a malformed one still reaches the
@@ -220,6 +226,23 @@ class AgentWorkflow:
         if self._moved_out is not None:
             raise LookupError("the run has moved out already")
 
+    @workflow.update(name="upgrade", description=UPGRADE)
+    async def upgrade(self) -> str:
+        """Move every level of the tree onto the current version of its workers, each by
+        continuing as new from its own state at its next wait; say when this level moves."""
+        await self._continue_as_new.upgrade()
+        if self._continue_as_new.waits() and not self._level.parking:
+            return "moves to the current version now"
+        return "is mid-turn: moves to the current version at its next wait"
+
+    @upgrade.validator
+    def _validate_upgrade(self) -> None:
+        refuse_unless_root()
+        if not on_versioned_worker():
+            raise LookupError("the run's workers are unversioned: there is no version to move to")
+        if self._continue_as_new.upgrading:
+            raise LookupError("the run moves to the current version already")
+
     @workflow.signal(name="resume", description=RESUME)
     async def resume(self, request: ResumeSignalInput | None = None) -> None:
         """Resume suspended levels: a `ResumeSignalInput` (every suspended level by default)."""
@@ -256,6 +279,12 @@ class AgentWorkflow:
         """Internal: sent by a parent that exits suspended."""
         if request is not None and from_tree(request, self._level.keys, "park"):
             self._sub_agents.park()
+
+    @workflow.signal(name="apply_upgrade", description=INTERNAL)
+    async def apply_upgrade(self, request: UpgradeRequest | None = None) -> None:
+        """Internal: an `upgrade` the parent passes down."""
+        if request is not None and from_tree(request, self._level.keys, "apply_upgrade"):
+            await self._continue_as_new.upgrade()
 
     @workflow.signal(name="report_sub_agent_state", description=INTERNAL)
     def report_sub_agent_state(self, report: SubAgentReport | None = None) -> None:

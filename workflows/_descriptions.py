@@ -24,6 +24,10 @@ MOVE_OUT = (
     "End the run and answer its continuation (what `agent-starter export --move` writes): the "
     "run goes on only where that continuation is resumed."
 )
+UPGRADE = (
+    "Move the run onto the current version of its workers (no input): every agent of the tree "
+    "continues as new from its own state at its next wait. Refused when it moves already."
+)
 INTERNAL = "Internal: sent within the run's agent tree, sealed; ignored when anyone else sends it."
 UNKNOWN_SIGNAL = "Any other signal: logged by the worker and ignored."
 PENDING_APPROVALS = (

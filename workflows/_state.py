@@ -199,3 +199,7 @@ class ParentContinued(TreeMessage):
 
 class ParkRequest(TreeMessage):
     """From a parent that exits suspended: suspend at the next turn boundary, too."""
+
+
+class UpgradeRequest(TreeMessage):
+    """From a parent that moves to the current version: move, too, at the next wait."""
