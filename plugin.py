@@ -59,6 +59,31 @@ PASSTHROUGH_MODULES = {
     f"{PACKAGE}.workflows._input_seal": "pure HMAC functions over a run's input",
     f"{PACKAGE}.workflows._descriptions": "constant strings: the handlers' descriptions",
     f"{PACKAGE}.workflows._conversation_feed": "a class, no module state",
+    # The parts `AgentWorkflow` is composed of: classes and functions with no module state,
+    # instantiated per run (each run's state is in its instances).
+    **{
+        f"{PACKAGE}.workflows.{name}": "a part of AgentWorkflow, no module state"
+        for name in (
+            "_approvals",
+            "_child_workflows",
+            "_continue_as_new",
+            "_level",
+            "_mcp_tools",
+            "_reports",
+            "_start",
+            "_status",
+            "_sub_agents",
+            "_suspension",
+            "_tree_keys",
+            "_tree_messages",
+            "_turn_calls",
+            "_turn_loop",
+        )
+    },
+    # Named by the package's root, no workflow code.
+    f"{PACKAGE}.frameworks": "other frameworks' agents, converted when a worker loads them",
+    f"{PACKAGE}.run_page": "the summary and details a client gives a run",
+    f"{PACKAGE}.storage": "the payload store drivers of the data converter",
 }
 
 

@@ -293,11 +293,17 @@ async def bounded(jobs: Iterable[Awaitable[Any]], limit: int) -> list[Any]:
 
 
 async def unanswered(probe: Awaitable[Any]) -> Any:
-    """What `probe` found, or None when the worker did not answer in time."""
+    """What `probe` found, or None when the worker did not answer in time, or the run's last
+    workflow task failed (Temporal retries it; the tree counts once it answers)."""
     try:
         return await probe
     except RPCError as error:
-        if error.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+        retried = (
+            RPCStatusCode.CANCELLED,
+            RPCStatusCode.DEADLINE_EXCEEDED,
+            RPCStatusCode.FAILED_PRECONDITION,
+        )
+        if error.status in retried:
             return None
         raise
 
