@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,6 +25,31 @@ EndReason = Literal["completed", "rejected_tool_calls", "error", "approval_requi
 ImportedDecision = Literal["open", "approve", "reject", "run"]
 
 DIGEST_LENGTH = 16
+
+
+def chat_completion(
+    completion_id: str, model: str, message: JsonDict, prompt_tokens: int, completion_tokens: int
+) -> JsonDict:
+    """The chat-completions response body of a model served in-process (the scripted model,
+    another framework's model): one choice, `message`, and its token usage."""
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
 
 
 def call_digest(tool_call: JsonDict) -> str:

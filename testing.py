@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,6 +20,7 @@ import httpx2
 import openai
 
 from agent_continuations.activities import AGENT_HEADER, ModelActivities
+from agent_continuations.shared import chat_completion
 
 SCRIPTED_MODEL = "scripted"
 ScriptedReply = dict[str, Any]
@@ -47,24 +47,8 @@ def _completion(reply: ScriptedReply, messages: list[dict[str, Any]], model: str
         message["tool_calls"] = tool_calls
     prompt_tokens = sum(len(str(m.get("content") or "")) for m in messages) // 4
     completion_tokens = len(json.dumps(message)) // 4
-    return {
-        "id": f"chatcmpl-{_call_id(messages, -1)[5:]}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "finish_reason": "tool_calls" if tool_calls else "stop",
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
+    completion_id = f"chatcmpl-{_call_id(messages, -1)[5:]}"
+    return chat_completion(completion_id, model, message, prompt_tokens, completion_tokens)
 
 
 def _error(status: int, message: str) -> httpx2.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from agent_continuations.agent_definitions import Agent, AgentCatalog, UnknownAgentError
@@ -18,3 +19,18 @@ def catalog_agent(agents: AgentCatalog, name: str) -> Agent:
         return agents.get(name)
     except UnknownAgentError as error:
         raise ApplicationError(str(error), type="UnknownAgent", non_retryable=True) from None
+
+
+def check_task_queue(pinned: str | None, what: str) -> None:
+    """Refuse to run `what` (e.g. "tool 'x' runs") here when it is pinned to another queue.
+
+    Raises:
+        ApplicationError: Non-retryable: this activity runs on another task queue.
+    """
+    here = activity.info().task_queue
+    if pinned is not None and pinned != here:
+        raise ApplicationError(
+            f"{what} only on task queue {pinned!r}, not {here!r}",
+            type="WrongTaskQueue",
+            non_retryable=True,
+        )

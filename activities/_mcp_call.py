@@ -15,7 +15,7 @@ from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agent_continuations.activities._catalog import catalog_agent
+from agent_continuations.activities._catalog import catalog_agent, check_task_queue
 from agent_continuations.activities._heartbeat import heartbeating
 from agent_continuations.activities._mcp_connections import (
     ConnectionLostError,
@@ -133,13 +133,7 @@ class McpActivities:
                 type="UnknownTool",
                 non_retryable=True,
             )
-        pinned, here = server.activity_options.task_queue, activity.info().task_queue
-        if pinned is not None and pinned != here:
-            raise ApplicationError(
-                f"MCP server {name!r} is reached only from task queue {pinned!r}, not {here!r}",
-                type="WrongTaskQueue",
-                non_retryable=True,
-            )
+        check_task_queue(server.activity_options.task_queue, f"MCP server {name!r} is reached")
         return server
 
     async def _use(self, server: McpServer, request: Any) -> Any:

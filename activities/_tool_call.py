@@ -13,7 +13,7 @@ from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from agent_continuations.activities._catalog import catalog_agent
+from agent_continuations.activities._catalog import catalog_agent, check_task_queue
 from agent_continuations.activities._conversation import ConversationCache, produced_key
 from agent_continuations.activities._heartbeat import heartbeating
 from agent_continuations.activities._recordable import recordable
@@ -147,13 +147,7 @@ class ToolActivities:
                 type="UnknownTool",
                 non_retryable=True,
             )
-        pinned, here = tool.activity_options.task_queue, activity.info().task_queue
-        if pinned is not None and pinned != here:
-            raise ApplicationError(
-                f"tool {input.tool!r} runs only on task queue {pinned!r}, not {here!r}",
-                type="WrongTaskQueue",
-                non_retryable=True,
-            )
+        check_task_queue(tool.activity_options.task_queue, f"tool {input.tool!r} runs")
         return tool
 
     def _check_approval(self, tool: Tool, input: ToolCallInput) -> None:

@@ -9,7 +9,6 @@ activity, until it fits or the agent's output retries are spent.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +36,7 @@ from agent_continuations.frameworks.pydantic_ai._messages import (
     chat_to_model_messages,
     response_message,
 )
-from agent_continuations.shared import JsonDict
+from agent_continuations.shared import JsonDict, chat_completion
 
 OUTPUT_TOOL = "final_result"
 WRAPPED_KEY = "response"
@@ -129,28 +128,6 @@ def _function_tools(body: JsonDict) -> list[ToolDefinition]:
     ]
 
 
-def _completion(message: JsonDict, usage: tuple[int, int], model: str) -> JsonDict:
-    prompt, completion = usage
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        },
-    }
-
-
 class PydanticAIModelTransport(httpx2.AsyncBaseTransport):
     """Answers `POST /chat/completions` with a Pydantic AI model.
 
@@ -233,7 +210,12 @@ class PydanticAIModelTransport(httpx2.AsyncBaseTransport):
             return _error(error.status, str(error))
         except MessageConversionError as error:  # e.g. the model answered with a file
             return _error(400, f"the Pydantic AI model's reply cannot be used here: {error}")
-        return httpx2.Response(200, json=_completion(message, usage, body.get("model", "")))
+        return httpx2.Response(
+            200,
+            json=chat_completion(
+                f"chatcmpl-{uuid.uuid4().hex}", body.get("model", ""), message, *usage
+            ),
+        )
 
 
 def _error(status: int, message: str) -> httpx2.Response:
