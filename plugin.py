@@ -34,56 +34,14 @@ PLUGIN_NAME = "agent-continuations"
 # every run. Each is deterministic to use from workflow code; the reason it must be shared:
 PACKAGE = __name__.rpartition(".")[0]
 PASSTHROUGH_MODULES = {
-    f"{PACKAGE}.agent_definitions": "the catalog of the agents each worker serves",
-    f"{PACKAGE}.shared": "pydantic models of the workflow's input, output and messages",
-    f"{PACKAGE}.continuations": "pure functions and models of the continuation format",
-    f"{PACKAGE}.activities": "activities the workflow schedules; they import openai and httpx2",
+    # `AgentWorkflow`, its parts and everything they import keep no module state: each run's
+    # state is in its own instances. Executing the package again for every run cost about 20 ms
+    # of the worker's CPU and 0.4 MB per run (benchmarks/waiting_agents.py).
+    PACKAGE: "the agent runtime: its workflow code keeps no module state",
     "pydantic": "the data converter's models and validation, also used by the workflow",
     # Its Rust core imports its exception classes when it raises one (a bad signature): they
     # must be the worker's, or the extension aborts the process.
     "cryptography": "Ed25519 verification of approvers' signatures",
-    # The package's root imports these for its public names; they are no workflow code.
-    f"{PACKAGE}.plugin": "this plugin, named by the package's root",
-    f"{PACKAGE}.agent_runs": "the client functions, named by the package's root",
-    # Pure helpers of `AgentWorkflow` with no module state: imported once per worker instead of
-    # once per run (0.2 MB and some CPU each time, measured with benchmarks/waiting_agents.py).
-    f"{PACKAGE}.workflows._tree": "pydantic models of a level's continuation tree",
-    f"{PACKAGE}.workflows._state": "pydantic models of a level's state",
-    f"{PACKAGE}.workflows._calls": "pure functions over a reply's tool calls",
-    f"{PACKAGE}.workflows._activity_options": "pure functions over activity options",
-    f"{PACKAGE}.workflows._continuation": "pure functions building a level's continuation",
-    f"{PACKAGE}.workflows._decisions": "pure functions over decisions",
-    f"{PACKAGE}.workflows._details": "pure functions writing the current details",
-    f"{PACKAGE}.workflows._policy_check": "pure functions over suspension policies",
-    f"{PACKAGE}.workflows._search_attributes": "search attribute keys and pure functions",
-    f"{PACKAGE}.workflows._input_seal": "pure HMAC functions over a run's input",
-    f"{PACKAGE}.workflows._descriptions": "constant strings: the handlers' descriptions",
-    f"{PACKAGE}.workflows._conversation_feed": "a class, no module state",
-    # The parts `AgentWorkflow` is composed of: classes and functions with no module state,
-    # instantiated per run (each run's state is in its instances).
-    **{
-        f"{PACKAGE}.workflows.{name}": "a part of AgentWorkflow, no module state"
-        for name in (
-            "_approvals",
-            "_child_workflows",
-            "_continue_as_new",
-            "_level",
-            "_mcp_tools",
-            "_reports",
-            "_start",
-            "_status",
-            "_sub_agents",
-            "_suspension",
-            "_tree_keys",
-            "_tree_messages",
-            "_turn_calls",
-            "_turn_loop",
-        )
-    },
-    # Named by the package's root, no workflow code.
-    f"{PACKAGE}.frameworks": "other frameworks' agents, converted when a worker loads them",
-    f"{PACKAGE}.run_page": "the summary and details a client gives a run",
-    f"{PACKAGE}.storage": "the payload store drivers of the data converter",
 }
 
 

@@ -295,6 +295,11 @@ class AgentWorkflowInput(WithoutDefaults):
     sub_agent_call_id: str | None = Field(
         None, description="Set on a sub-agent's run: the parent's tool-call ID it answers."
     )
+    tree_protocol: int = Field(
+        0,
+        description="Set on a sub-agent's run by its parent: the version of the messages "
+        "between them (`workflows._reports.TREE_PROTOCOL`); 0 for sub-agents started before.",
+    )
     tree_token: str | None = Field(
         None,
         description="The secret the tree's internal messages carry: set on sub-agents' runs, "

@@ -41,13 +41,9 @@ from temporalio.worker import (
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.waiting_agents import (  # noqa: E402
-    PROMPT,
-    BareChild,
-    BareRoot,
-    bare_model,
-    bare_tool,
-)
+from bare_tree import BareChild, BareRoot, bare_model, bare_tool  # noqa: E402
+
+from benchmarks.waiting_agents import PROMPT  # noqa: E402
 
 # The worker's counts of messages its workflows handled, by kind and name (not replayed ones).
 HANDLED: Counter[str] = Counter()

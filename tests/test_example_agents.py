@@ -52,4 +52,9 @@ async def test_sub_agent_approval_via_root(time_skipping_env: WorkflowEnvironmen
         async for event in handle.fetch_history_events()
         if event.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
     ]
-    assert "report_sub_agent_result" not in await signals_sent(client, child)
+    # Nor did it report that it waits for nothing more: the root knew as it passed the
+    # decision down. One report, when it came to wait; no patch marker either.
+    assert await signals_sent(client, child) == ["report_sub_agent_state"]
+    marker = EventType.EVENT_TYPE_MARKER_RECORDED
+    child_events = client.get_workflow_handle(child).fetch_history_events()
+    assert not [event async for event in child_events if event.event_type == marker]

@@ -84,8 +84,6 @@ from agent_continuations.workflows._tree_messages import (
 from agent_continuations.workflows._turn_calls import TurnCalls
 from agent_continuations.workflows._turn_loop import TurnLoop
 
-RESULT_BY_COMPLETION = "result-by-completion"
-
 
 # Versioned workers pin it (`worker.py`'s `PINNED_BY_DEFAULT`): a run stays on the version that
 # started it, with its sub-agents and continued runs, until `upgrade` moves it. Not declared
@@ -119,6 +117,8 @@ class AgentWorkflow:
         self._level = level = Level(parsed, agent, state, keys, seals)
         self._mcp_tools = McpTools(level)  # gives the level's agent its MCP tools
         self._status = status = LevelStatus(level)
+        call_id = parsed.sub_agent_call_id
+        self._reports = ParentReports(level, status, call_id) if call_id else None
         self._continue_as_new = continue_as_new = ContinueAsNew(level)
         self._approvals = approvals = Approvals(level, status, agents.approver_keys)
         self._sub_agents = sub_agents = SubAgents(level, status)
@@ -152,16 +152,12 @@ class AgentWorkflow:
             return self._status.ended(level.output("error", error=problem))
         agent = level.agent
         assert agent is not None
-        reports = reporter = None
-        if input.sub_agent_call_id:
-            reports = ParentReports(level, self._status, input.sub_agent_call_id)
-            reporter = asyncio.create_task(reports.report_state())
+        reports = self._reports
+        reporter = asyncio.create_task(reports.report_state()) if reports else None
         output = self._status.ended(fitting(await self._loop_until_moved_out(agent)))
         if reporter:
             reporter.cancel()
-        # Runs before this patch always sent the result; now only a parent that continued as
-        # new since starting this sub-agent needs it: its end reaches any other.
-        if reports and (level.state.result_by_signal or not workflow.patched(RESULT_BY_COMPLETION)):
+        if reports and reports.sends_result():
             await reports.report_result(output)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return output
@@ -258,6 +254,8 @@ class AgentWorkflow:
         """Internal: a decision the parent passes down."""
         if message is not None and from_tree(message, self._level.keys, "apply_decision"):
             decision = message.decision
+            if self._reports is not None:
+                self._reports.parent_decided(decision.path_ids or [])
             await self._approvals.apply_quietly(
                 decision, decision.approved, "apply_decision", from_person=False
             )

@@ -145,6 +145,10 @@ class Approvals:
             digest=checked.entry.digest,
             signature=decision.signature,
         )
+        # The sub-agent does not report that it waits for nothing more (`ParentReports`).
+        copy = call.child_continuation
+        if copy is not None and copy.waits_only_for(forwarded.path_ids or []):
+            call.child_continuation = None
         message = ForwardedDecision(decision=forwarded)
         await signal_quietly(handle, "apply_decision", message, level.keys)
 

@@ -14,6 +14,7 @@ from agent_continuations.workflows._calls import cause_message, nest_decision
 from agent_continuations.workflows._child_workflows import execute_child, reported_output
 from agent_continuations.workflows._continuation import parse_runtime_tree
 from agent_continuations.workflows._level import Level
+from agent_continuations.workflows._reports import TREE_PROTOCOL
 from agent_continuations.workflows._state import (
     ParkRequest,
     SubAgentReport,
@@ -50,6 +51,7 @@ class SubAgents:
             prompt=prompt,
             model=level.input.model,
             sub_agent_call_id=call.id,
+            tree_protocol=TREE_PROTOCOL,
             **level.keys.for_child(),
             resume=call.sub_agent_resume,
             options=level.input.options,
@@ -117,6 +119,9 @@ class SubAgents:
         except ValueError as error:
             workflow.logger.warning("ignored report for call %r: %s", call.id, error)
             return
+        forwarded = [path[1:] for path in self._level.state.forwarded if path[0] == call.id]
+        if tree is not None and any(tree.waits_only_for(path) for path in forwarded):
+            tree = None  # sent before the decision passed down reached it: nothing else waits
         call.child_continuation = tree
         self._status.mark_changed()
 

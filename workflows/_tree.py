@@ -115,6 +115,14 @@ class LevelTree(BaseModel):
         """Whether anything in the tree waits for a person or is suspended."""
         return bool(self.suspend_list or self.suspended_sub_agents() or self.waiting())
 
+    def waits_only_for(self, path_ids: list[str]) -> bool:
+        """Whether the one thing in the tree a person must see to is the call at `path_ids`,
+        so that once it is decided the tree needs no attention."""
+        if self.suspend_list or self.suspended_sub_agents():
+            return False
+        waiting = self.waiting()
+        return len(waiting) == 1 and waiting[0].path_ids == path_ids
+
     def find_waiting(self, tool_call_id: str | None, path_ids: list[str] | None) -> WaitingEntry:
         """The waiting call named by its leaf ID or its `path_ids`.
 

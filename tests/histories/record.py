@@ -63,6 +63,8 @@ async def record(client: Client) -> None:
             ("hr_approved_conversation_by_reference", AgentWorkflow.approve),
             # The tree's token and sub-agent IDs derive from the workers' secret (issue 15).
             ("hr_approved_tree_key", AgentWorkflow.approve),
+            # Sub-agents report no more than their parent knows, and no patch (issue 21).
+            ("hr_approved_tree_protocol", AgentWorkflow.approve),
         ):
             handle = await start_agent(client, queue, "hr_agent", PROMPT)
             [entry] = await wait_for_pending(handle)
