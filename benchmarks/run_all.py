@@ -165,7 +165,8 @@ def print_summary(results: dict[str, Any]) -> None:
 
 
 def waiting_ratios(runs: list[dict[str, Any]]) -> list[str]:
-    """Agent / bare per cache size: trees/s to waiting, completions/s, RSS per waiting tree;
+    """Agent / bare per cache size: trees/s to waiting, completions/s with the worker's cache
+    warm and cold, RSS per waiting tree;
     and how close each side comes to the floor (the tree without activities)."""
     by_side = {(r["side"], r.get("max_cached_workflows")): r for r in runs}
     floor = next((r for r in runs if r["side"] == "floor"), None)
@@ -176,13 +177,15 @@ def waiting_ratios(runs: list[dict[str, Any]]) -> list[str]:
             continue
         lines.append(
             f"cache {cache}: to waiting {_ratio(agent, bare, 'trees_per_second_to_waiting')}, "
-            f"completions {_ratio(agent, bare, 'completions_per_second')}, "
+            f"completions warm {_ratio(agent, bare, 'completions_per_second')}, "
+            f"cold {_ratio(agent, bare, 'cold_completions_per_second')}, "
             f"RSS per waiting tree {_rss_per_tree(agent) / _rss_per_tree(bare):.2f}x"
         )
     if floor is not None:
         lines.append(
             f"floor: {floor['trees_per_second_to_waiting']:.1f} trees/s to waiting, "
-            f"{floor['completions_per_second']:.1f} completions/s"
+            f"{floor['completions_per_second']:.1f} completions/s warm, "
+            f"{floor['cold_completions_per_second']:.1f} cold"
         )
     return lines
 

@@ -7,9 +7,11 @@ Usage: python benchmarks/waiting_agents.py --address HOST:PORT --json OUT.json [
 Against a running server, for each cache size K: starts `python worker.py` on a fresh task queue
 (a subprocess, so its RSS is its own), starts N `hr_agent` trees with the offline scripted model,
 polls the root's `pending_approvals` until every tree waits for its sub-agent's
-`authorize_account` call, samples the worker's RSS, then sends each root the `approve` signal
-(with the call's digest, as the Web UI would) and reads when each root closed. Then the same
-for a bare tree of the same shape, run by this script in `--bare-worker` mode: a root and a child
+`authorize_account` call, samples the worker's RSS, then sends half the roots the `approve`
+signal (with the call's digest, as the Web UI would) and reads when each root closed; then
+restarts the worker and approves the other half the same way: completions with the worker's
+cache warm, and cold (each run replays its history first). Then the same for a bare tree of
+the same shape (`bare_tree.py`), run by this script in `--bare-worker` mode: a root and a child
 that run the activities the agent tree runs, in the same order (five model-like calls, three
 tool-like ones), the child waiting for `approve` forwarded by the root; both sides once per
 cache size. Last the floor: the bare tree without activities, what the server itself takes.
@@ -107,6 +109,15 @@ class Side:
 
 
 @dataclass
+class Completions:
+    """Approving some trees: completions per second, the worker's CPU per second, latencies."""
+
+    per_second: float
+    worker_cpu: float
+    latencies: list[float]
+
+
+@dataclass
 class Result:
     side: str
     trees: int
@@ -118,12 +129,12 @@ class Result:
     rss_idle_mb: float = 0.0
     rss_waiting_mb: float = 0.0
     rss_peak_mb: float = 0.0
-    approve_send_seconds: float = 0.0
-    to_completion_seconds: float = 0.0
     completions_per_second: float = 0.0
     worker_cpu_to_completion: float = 0.0
     latency_p50_seconds: float = 0.0
     latency_p99_seconds: float = 0.0
+    cold_completions_per_second: float = 0.0
+    cold_latency_p50_seconds: float = 0.0
     rss_samples: list[float] = field(default_factory=list, repr=False)
 
 
@@ -220,32 +231,62 @@ async def closed_roots(client: Client, queue: str, roots: set[str]) -> dict[str,
     return found
 
 
+class WorkerProcess:
+    """The side's worker on `queue`, a process of its own (so its RSS and CPU are its own)."""
+
+    def __init__(self, argv: list[str], queue: str, keep_log: bool) -> None:
+        self._argv, self._queue, self._keep_log = argv, queue, keep_log
+        self.process: subprocess.Popen | None = None
+        self._log: Path | None = None
+
+    async def start(self) -> int:
+        """Start the worker and wait until it polls; its PID."""
+        with tempfile.NamedTemporaryFile(
+            prefix=f"{self._queue}-", suffix=".log", delete=False
+        ) as log:
+            self._log = Path(log.name)
+        with self._log.open("w") as log_file:  # the worker keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                self._argv, cwd=project_root(), stdout=subprocess.DEVNULL, stderr=log_file
+            )
+        await wait_for_polling(self.process, self._log, time.monotonic() + 60)
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if self._log is not None and not self._keep_log:
+            self._log.unlink(missing_ok=True)
+
+
 async def measure(client: Client, side: Side, args: argparse.Namespace, settings: dict) -> Result:
+    """Start `args.trees` trees on a fresh worker and wait until all wait; approve the first
+    half on that worker (its cache warm), then the second half on a worker started afresh
+    (its cache cold: each run replays its history first)."""
     queue = f"bench-wait-{side.name}-{uuid.uuid4().hex[:8]}"
     argv = side.worker_argv + ["--address", args.address, "--task-queue", queue]
     argv += [f"--{name.replace('_', '-')}={value}" for name, value in settings.items()]
     result = Result(side.name, args.trees, settings)
-    with tempfile.NamedTemporaryFile(prefix=f"{queue}-", suffix=".log", delete=False) as log:
-        log_path = Path(log.name)
-    with log_path.open("w") as log_file:  # the worker keeps its own copy of the descriptor
-        worker = subprocess.Popen(
-            argv, cwd=project_root(), stdout=subprocess.DEVNULL, stderr=log_file
-        )
+    worker = WorkerProcess(argv, queue, args.keep_logs)
     sampling = True
 
-    async def sample() -> None:
-        while sampling and worker.poll() is None:
-            result.rss_samples.append(rss_mb(worker.pid))
+    async def sample(pid: int) -> None:
+        while sampling and worker.process is not None and worker.process.poll() is None:
+            result.rss_samples.append(rss_mb(pid))
             await asyncio.sleep(SAMPLE_EVERY)
 
     sampler: asyncio.Task | None = None
     try:
-        await wait_for_polling(worker, log_path, time.monotonic() + 60)
+        pid = await worker.start()
         await asyncio.sleep(1)  # let the worker settle before its idle RSS
-        result.rss_idle_mb = rss_mb(worker.pid)
-        sampler = asyncio.create_task(sample())
+        result.rss_idle_mb = rss_mb(pid)
+        sampler = asyncio.create_task(sample(pid))
         ids = [f"{queue}-{i}" for i in range(args.trees)]
-        begun, cpu = time.monotonic(), cpu_seconds(worker.pid)
+        begun, cpu = time.monotonic(), cpu_seconds(pid)
         handles = await bounded(
             (side.start(client, queue, tree_id) for tree_id in ids), args.start_concurrency
         )
@@ -263,54 +304,57 @@ async def measure(client: Client, side: Side, args: argparse.Namespace, settings
                 await asyncio.sleep(POLL_EVERY)
         result.to_waiting_seconds = time.monotonic() - begun
         result.trees_per_second_to_waiting = args.trees / result.to_waiting_seconds
-        result.worker_cpu_to_waiting = (cpu_seconds(worker.pid) - cpu) / result.to_waiting_seconds
+        result.worker_cpu_to_waiting = (cpu_seconds(pid) - cpu) / result.to_waiting_seconds
         waiting_from = len(result.rss_samples)
         await asyncio.sleep(3)  # a few samples while every tree waits
         result.rss_waiting_mb = statistics.mean(result.rss_samples[waiting_from:])
-
-        sent: dict[str, float] = {}
-
-        async def approve(i: int) -> None:
-            sent[ids[i]] = time.time()
-            await side.approve(handles[i], decisions[i])
-
-        begun, cpu = time.monotonic(), cpu_seconds(worker.pid)
-        approving = time.time()
-        await bounded((approve(i) for i in range(len(handles))), args.start_concurrency)
-        result.approve_send_seconds = time.monotonic() - begun
-        deadline = begun + args.phase_timeout
-        while True:
-            closed = await closed_roots(client, queue, set(ids))
-            if len(closed) == len(ids):
-                result.worker_cpu_to_completion = (cpu_seconds(worker.pid) - cpu) / (
-                    time.monotonic() - begun
-                )
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{len(closed)}/{args.trees} trees completed in time")
-            await asyncio.sleep(POLL_EVERY)
-        failed = [e.id for e in closed.values() if e.status and e.status.name != "COMPLETED"]
-        if failed:
-            raise RuntimeError(f"{len(failed)} trees did not complete, e.g. {failed[0]}")
-        ends = {tree_id: e.close_time.timestamp() for tree_id, e in closed.items()}
-        latencies = [ends[tree_id] - sent[tree_id] for tree_id in ids]
-        result.to_completion_seconds = max(ends.values()) - approving
-        result.completions_per_second = args.trees / result.to_completion_seconds
-        result.latency_p50_seconds = percentile(latencies, 0.5)
-        result.latency_p99_seconds = percentile(latencies, 0.99)
         result.rss_peak_mb = max(result.rss_samples)
+        sampling = False
+        await sampler
+
+        async def approve_all(indices: list[int]) -> Completions:
+            """Approve these trees and wait until their roots close."""
+            tree_ids = {ids[i] for i in indices}
+            sent: dict[str, float] = {}
+
+            async def approve(i: int) -> None:
+                sent[ids[i]] = time.time()
+                await side.approve(handles[i], decisions[i])
+
+            begun, cpu, approving = time.monotonic(), cpu_seconds(pid), time.time()
+            await bounded((approve(i) for i in indices), args.start_concurrency)
+            deadline = begun + args.phase_timeout
+            while len(closed := await closed_roots(client, queue, tree_ids)) < len(tree_ids):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{len(closed)}/{len(tree_ids)} trees completed in time")
+                await asyncio.sleep(POLL_EVERY)
+            cpu_per_second = (cpu_seconds(pid) - cpu) / (time.monotonic() - begun)
+            failed = [e.id for e in closed.values() if e.status and e.status.name != "COMPLETED"]
+            if failed:
+                raise RuntimeError(f"{len(failed)} trees did not complete, e.g. {failed[0]}")
+            ends = {tree_id: e.close_time.timestamp() for tree_id, e in closed.items()}
+            latencies = [ends[tree_id] - sent[tree_id] for tree_id in tree_ids]
+            return Completions(
+                len(indices) / (max(ends.values()) - approving), cpu_per_second, latencies
+            )
+
+        half = args.trees // 2
+        warm = await approve_all(list(range(half)))
+        result.completions_per_second = warm.per_second
+        result.worker_cpu_to_completion = warm.worker_cpu
+        result.latency_p50_seconds = percentile(warm.latencies, 0.5)
+        result.latency_p99_seconds = percentile(warm.latencies, 0.99)
+        worker.stop()
+        pid = await worker.start()
+        cold = await approve_all(list(range(half, args.trees)))
+        result.cold_completions_per_second = cold.per_second
+        result.cold_latency_p50_seconds = percentile(cold.latencies, 0.5)
         return result
     finally:
         sampling = False
-        if sampler:
+        if sampler and not sampler.done():
             await sampler
-        worker.terminate()
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        if not args.keep_logs:
-            log_path.unlink(missing_ok=True)
+        worker.stop()
 
 
 COLUMNS = [
@@ -324,11 +368,12 @@ COLUMNS = [
     ("RSS idle MB", "rss_idle_mb", "{:.0f}"),
     ("RSS waiting MB", "rss_waiting_mb", "{:.0f}"),
     ("RSS peak MB", "rss_peak_mb", "{:.0f}"),
-    ("done s", "to_completion_seconds", "{:.1f}"),
-    ("done/s", "completions_per_second", "{:.1f}"),
+    ("done/s warm", "completions_per_second", "{:.1f}"),
     ("CPU", "worker_cpu_to_completion", "{:.2f}"),
     ("p50 s", "latency_p50_seconds", "{:.2f}"),
     ("p99 s", "latency_p99_seconds", "{:.2f}"),
+    ("done/s cold", "cold_completions_per_second", "{:.1f}"),
+    ("p50 s cold", "cold_latency_p50_seconds", "{:.2f}"),
 ]
 
 
