@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from typing import TypedDict, cast
@@ -242,7 +243,13 @@ async def main() -> None:
         version,
         "".join(f", {name}={value}" for name, value in options.items()),
     )
-    await Worker(client, task_queue=args.task_queue, deployment_config=deployment, **options).run()
+    worker = Worker(client, task_queue=args.task_queue, deployment_config=deployment, **options)
+    # SIGTERM (how process managers stop a worker) shuts it down as Ctrl-C does: the server
+    # hears it, so its runs go to other workers at once instead of after a sticky timeout.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    await worker.run()
 
 
 def run_cli() -> None:
@@ -250,7 +257,7 @@ def run_cli() -> None:
     code = 0
     try:
         asyncio.run(main())
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     except SystemExit as error:
         if isinstance(error.code, str):

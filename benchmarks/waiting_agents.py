@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -68,6 +70,10 @@ async def run_bare_worker(args: argparse.Namespace) -> None:
         max_cached_workflows=cached,
         **options,
     )
+    # SIGTERM shuts it down as worker.py does, so the server hands its runs on at once.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     print(f"bare {POLLING_LINE} {args.task_queue!r}", file=sys.stderr, flush=True)
     await worker.run()
 
@@ -468,4 +474,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with contextlib.suppress(asyncio.CancelledError):  # a bare worker stopped by SIGTERM
+        asyncio.run(main())

@@ -153,11 +153,12 @@ async def test_a_tree_on_one_worker_never_queries_its_conversation(
         handle = await start_agent(client, task_queue, "hr_agent", PROMPT)
         [entry] = await wait_for_pending(handle)
     assert warm.pages_read == 0  # five model calls, two levels: all from the worker itself
-    # A worker that never saw the tree (say, after a restart) reads what it lacks.
+    # A worker that never saw the tree (say, after a restart) replays it, and each level's
+    # first model call after the replay passes the conversation inline: nothing to read.
     cold = CountingCache()
     activities = scripted_model_activities(examples.SCRIPTS, conversation_cache=cold)
     async with running_worker(client, task_queue, model_activities=activities):
         await handle.signal(AgentWorkflow.approve, ApprovalDecision(path_ids=entry["path_ids"]))
         output = await handle.result()
     assert output.end_reason == "completed"
-    assert cold.pages_read == 2  # the sub-agent's and the root's conversations, once each
+    assert cold.pages_read == 0 and cold.reads_from_start == 0

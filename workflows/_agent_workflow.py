@@ -88,7 +88,11 @@ from agent_continuations.workflows._turn_loop import TurnLoop
 # Versioned workers pin it (`worker.py`'s `PINNED_BY_DEFAULT`): a run stays on the version that
 # started it, with its sub-agents and continued runs, until `upgrade` moves it. Not declared
 # here: the server refuses a versioning behaviour from an unversioned worker.
-@workflow.defn(name="AgentWorkflow")
+# Outside the workflow sandbox: the package keeps no module state, and the sandbox would take
+# all of it from the worker anyway (`plugin.PASSTHROUGH_MODULES`), so it guarded nothing here
+# and cost the worker about a fifth of its CPU per tree, on every activation
+# (benchmarks/waiting_agents.py). The replay tests (tests/test_replay.py) check determinism.
+@workflow.defn(name="AgentWorkflow", sandboxed=False)
 class AgentWorkflow:
     """Runs one agent: model calls and tool calls as activities, sub-agents as child workflows.
 

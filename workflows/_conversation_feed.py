@@ -16,13 +16,21 @@ class ConversationFeed:
     """The messages added since the level's previous model call in this run, as the next call
     passes them: produced by the worker (marked), or inline."""
 
-    def __init__(self) -> None:
+    def __init__(self, rebuilt: bool = False) -> None:
         self._known = 0  # messages the worker had at the previous call
         self._reply: JsonDict | None = None  # the previous call's reply, kept as returned
         self._tool_results: set[str] = set()  # calls whose `run_tool` result is kept as returned
+        # Made by replaying the run's history (a worker that lacked the run): the worker that
+        # runs the next call most likely has none of the conversation.
+        self._rebuilt = rebuilt
 
-    def added(self, messages: list[JsonDict]) -> list[AddedMessage]:
-        """What the next call passes of `messages[known:]`, and they count as known from now."""
+    def added(self, messages: list[JsonDict], replaying: bool = False) -> list[AddedMessage]:
+        """What the next call passes of `messages[known:]`, and they count as known from now.
+        The first call after a replay passes them all, inline if they fit: a worker that
+        lacked the run has not seen them, and need not ask the workflow for them."""
+        if self._rebuilt and not replaying:
+            self._rebuilt = False
+            self._known, self._reply, self._tool_results = 0, None, set()
         new, start = messages[self._known :], self._known
         self._known = len(messages)
         added: list[AddedMessage] = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from temporalio import workflow
+
 from agent_continuations.agent_definitions import Agent
 from agent_continuations.shared import (
     AgentRunOutput,
@@ -44,7 +46,8 @@ class Level:
         self.state = state
         self.keys = keys
         self.seals = seals
-        self.feed = ConversationFeed()  # what the next model call tells the worker
+        # What the next model call tells the worker.
+        self.feed = ConversationFeed(rebuilt=workflow.unsafe.is_replaying())
         # The level exits with its continuation once nothing else runs (its tree parks).
         self.parking = False
         # Why the current turn stops: its open calls are answered as skipped.

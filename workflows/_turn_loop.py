@@ -117,7 +117,9 @@ class TurnLoop:
             agent=agent.name,
             model=self._level.state.model,
             conversation=self._digests.ref(self._level.state.messages),
-            added=self._level.feed.added(self._level.state.messages),
+            added=self._level.feed.added(
+                self._level.state.messages, workflow.unsafe.is_replaying()
+            ),
             settings=self._model_settings(agent),
             mcp_tools_digest=tools_digest(self._level.state.mcp_tools),
         )
