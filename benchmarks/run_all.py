@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,37 +166,44 @@ def print_summary(results: dict[str, Any]) -> None:
 
 
 def waiting_ratios(runs: list[dict[str, Any]]) -> list[str]:
-    """Agent / bare per cache size: trees/s to waiting, completions/s with the worker's cache
-    warm and cold, RSS per waiting tree;
-    and how close each side comes to the floor (the tree without activities)."""
-    by_side = {(r["side"], r.get("max_cached_workflows")): r for r in runs}
-    floor = next((r for r in runs if r["side"] == "floor"), None)
-    lines = ["\nWaiting trees, agent / bare (and each / the floor):"]
-    for (side, cache), agent in by_side.items():
-        bare = by_side.get(("bare", cache))
+    """Agent / bare per cache size, each side's median over the rounds: trees/s to waiting,
+    completions/s with the worker's cache warm and cold, RSS per waiting tree; and the floor
+    (the tree without activities)."""
+    medians: dict[tuple[str, Any], dict[str, float]] = {}
+    for key in {(r["side"], r.get("max_cached_workflows")) for r in runs}:
+        rows = [r for r in runs if (r["side"], r.get("max_cached_workflows")) == key]
+        medians[key] = {
+            metric: statistics.median(metric_of(row) for row in rows)
+            for metric, metric_of in WAITING_METRICS.items()
+        }
+    rounds = max((r.get("round", 1) for r in runs), default=1)
+    lines = [f"\nWaiting trees, agent / bare (medians of {rounds} round(s)):"]
+    for (side, cache), agent in sorted(medians.items(), key=str):
+        bare = medians.get(("bare", cache))
         if side != "agent" or bare is None:
             continue
-        lines.append(
-            f"cache {cache}: to waiting {_ratio(agent, bare, 'trees_per_second_to_waiting')}, "
-            f"completions warm {_ratio(agent, bare, 'completions_per_second')}, "
-            f"cold {_ratio(agent, bare, 'cold_completions_per_second')}, "
-            f"RSS per waiting tree {_rss_per_tree(agent) / _rss_per_tree(bare):.2f}x"
+        ratios = ", ".join(
+            f"{metric} {agent[metric]:.2f}/{bare[metric]:.2f} = {agent[metric] / bare[metric]:.2f}x"
+            for metric in WAITING_METRICS
         )
-    if floor is not None:
-        lines.append(
-            f"floor: {floor['trees_per_second_to_waiting']:.1f} trees/s to waiting, "
-            f"{floor['completions_per_second']:.1f} completions/s warm, "
-            f"{floor['cold_completions_per_second']:.1f} cold"
-        )
+        lines.append(f"cache {cache}: {ratios}")
+    for (side, _), floor in medians.items():
+        if side == "floor":
+            lines.append(
+                "floor: " + ", ".join(f"{metric} {floor[metric]:.2f}" for metric in WAITING_METRICS)
+            )
     return lines
 
 
-def _rss_per_tree(row: dict[str, Any]) -> float:
-    return (row["rss_waiting_mb"] - row["rss_idle_mb"]) / row["trees"]
-
-
-def _ratio(agent: dict[str, Any], bare: dict[str, Any], key: str) -> str:
-    return f"{agent[key]:.1f}/{bare[key]:.1f} = {agent[key] / bare[key]:.2f}x"
+# What the ratios compare, from one waiting run's row.
+WAITING_METRICS: dict[str, Any] = {
+    "trees/s to waiting": lambda row: row["trees_per_second_to_waiting"],
+    "completions/s warm": lambda row: row["completions_per_second"],
+    "completions/s cold": lambda row: row["cold_completions_per_second"],
+    "MB RSS per waiting tree": lambda row: (
+        (row["rss_waiting_mb"] - row["rss_idle_mb"]) / row["trees"]
+    ),
+}
 
 
 if __name__ == "__main__":

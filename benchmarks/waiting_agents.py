@@ -1,7 +1,7 @@
 """Benchmark: many agent trees waiting for approval on one worker, beside bare Temporal trees.
 
 Usage: python benchmarks/waiting_agents.py --address HOST:PORT --json OUT.json [--trees N]
-           [--max-cached-workflows K [K ...]] [--max-concurrent-workflow-tasks N]
+           [--rounds R] [--max-cached-workflows K [K ...]] [--max-concurrent-workflow-tasks N]
            [--max-concurrent-activities N] [--start-concurrency N]
 
 Against a running server, for each cache size K: starts `python worker.py` on a fresh task queue
@@ -365,6 +365,7 @@ async def measure(client: Client, side: Side, args: argparse.Namespace, settings
 
 COLUMNS = [
     ("side", "side", "{}"),
+    ("round", "round", "{}"),
     ("cache", "max_cached_workflows", "{}"),
     ("trees", "trees", "{}"),
     ("start s", "start_seconds", "{:.1f}"),
@@ -396,14 +397,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--address", default="localhost:7233", help="Temporal frontend")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--trees", type=int, default=100, help="trees per side (default 100)")
+    parser.add_argument("--trees", type=int, default=200, help="trees per side (default 200)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        metavar="R",
+        help="run the sides in turn R times; the ratios take each side's median (default 3)",
+    )
     parser.add_argument(
         "--max-cached-workflows",
         type=int,
         nargs="+",
-        default=[1000, 100],
+        default=[1000],
         metavar="K",
-        help="run the agent side once per cache size (default: 1000, the SDK's default, and 100)",
+        help="run the sides once per cache size and round (default: 1000, the SDK's default)",
     )
     parser.add_argument("--max-concurrent-workflow-tasks", type=int, metavar="N")
     parser.add_argument("--max-concurrent-activities", type=int, metavar="N")
@@ -450,26 +458,34 @@ async def main() -> None:
         if getattr(args, name) is not None
     }
     sides = [agent_side] if args.no_bare else [agent_side, bare_side]
-    runs = [
-        (side, {"max_cached_workflows": cache, **slots})
-        for cache in args.max_cached_workflows
-        for side in sides
-    ]
-    if not args.no_bare:
-        runs.append((floor_side, {"max_cached_workflows": args.max_cached_workflows[0], **slots}))
+    # The sides in turn, round after round: the machine's load drifts, and each side's
+    # median over the rounds sees the same drift.
+    runs = []
+    for round_number in range(1, args.rounds + 1):
+        for cache in args.max_cached_workflows:
+            runs += [
+                (side, round_number, {"max_cached_workflows": cache, **slots}) for side in sides
+            ]
+        if not args.no_bare:
+            cache = args.max_cached_workflows[0]
+            runs.append((floor_side, round_number, {"max_cached_workflows": cache, **slots}))
     rows = []
-    for make_side, settings in runs:
+    for make_side, round_number, settings in runs:
         side = make_side([])
-        print(f"{side.name} side, {args.trees} trees, {settings} ...", file=sys.stderr, flush=True)
+        print(
+            f"{side.name} side, round {round_number}, {args.trees} trees, {settings} ...",
+            file=sys.stderr,
+            flush=True,
+        )
         result = await measure(client, side, args, settings)
-        row = asdict(result)
+        row = {"round": round_number, **asdict(result)}
         row.pop("rss_samples")
         row.update(row.pop("worker_settings"))
         rows.append(row)
         print(table(rows[-1:]), file=sys.stderr, flush=True)
     print(table(rows))
     if args.json:
-        report = {"waiting": {"trees": args.trees, "runs": rows}}
+        report = {"waiting": {"trees": args.trees, "rounds": args.rounds, "runs": rows}}
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
