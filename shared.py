@@ -158,21 +158,17 @@ class TokenUsage(BaseModel):
 
 
 class WithoutDefaults(BaseModel):
-    """A model whose JSON leaves out the fields left at their defaults: a workflow input that a
-    person reads in the Web UI shows what was given, not every option."""
+    """A model whose JSON leaves out the fields never given (left at their defaults): a
+    workflow input that a person reads in the Web UI shows what was given, not every option.
+    (Comparing each field with its default instead took 4% of a worker's CPU.)"""
 
     @model_serializer(mode="wrap")
     def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
         if not isinstance(data, dict):
             return data
-        fields = type(self).model_fields
-        return {
-            key: value
-            for key, value in data.items()
-            if key not in fields
-            or getattr(self, key) != fields[key].get_default(call_default_factory=True)
-        }
+        fields, given = type(self).model_fields, self.model_fields_set
+        return {key: value for key, value in data.items() if key in given or key not in fields}
 
 
 class RunOptions(WithoutDefaults):

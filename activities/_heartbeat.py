@@ -25,10 +25,12 @@ async def heartbeating() -> AsyncIterator[None]:
         yield
         return
 
+    # The first beat after a third of the timeout: a call that ends sooner sends none, so a
+    # fast model or tool call costs the server no heartbeat (the timeout runs from the start).
     async def beat() -> None:
         while True:
-            activity.heartbeat()
             await asyncio.sleep(timeout.total_seconds() / BEATS_PER_TIMEOUT)
+            activity.heartbeat()
 
     task = asyncio.create_task(beat())
     try:

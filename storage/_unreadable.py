@@ -21,12 +21,17 @@ back, so a replay reads what the first run read.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticPayloadConverter
-from temporalio.converter import DataConverter, EncodingPayloadConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    EncodingPayloadConverter,
+)
 
 from agent_continuations.storage._errors import PayloadReferenceError
 
@@ -58,8 +63,17 @@ class AgentPayloadConverter(PydanticPayloadConverter):
     """The pydantic payload converter, refusing an unreadable payload with its reason."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self._set_converters(*self.converters.values(), _UnreadableConverter())
+        # `DataConverter` makes a payload converter for each payload's serialization context,
+        # at every workflow task: its converters are made once per process instead, and so
+        # the pydantic converter's cache of type adapters (thread-safe) is kept. Making them
+        # each time took 5% of a worker's CPU (py-spy, benchmarks/waiting_agents.py).
+        CompositePayloadConverter.__init__(self, *_shared_converters())
+
+
+@functools.cache
+def _shared_converters() -> tuple[EncodingPayloadConverter, ...]:
+    """The converters `PydanticPayloadConverter` makes, then the unreadable payloads' one."""
+    return (*PydanticPayloadConverter().converters.values(), _UnreadableConverter())
 
 
 class _UnreadableConverter(EncodingPayloadConverter):
