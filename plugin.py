@@ -31,12 +31,13 @@ from agent_continuations.workflows import AgentWorkflow
 PLUGIN_NAME = "agent-continuations"
 
 # Modules the workflow sandbox takes from the worker's process instead of importing afresh for
-# every run. Each is deterministic to use from workflow code; the reason it must be shared:
+# every run: `AgentWorkflow` runs outside the sandbox, but the worker's other workflows (a
+# user's own, starting agents as child workflows) import the package. Each is deterministic to
+# use from workflow code; the reason it must be shared:
 PACKAGE = __name__.rpartition(".")[0]
 PASSTHROUGH_MODULES = {
-    # `AgentWorkflow`, its parts and everything they import keep no module state: each run's
-    # state is in its own instances. Executing the package again for every run cost about 20 ms
-    # of the worker's CPU and 0.4 MB per run (benchmarks/waiting_agents.py).
+    # The package keeps no module state: each run's state is in its own instances. Executing
+    # it again for every run cost about 20 ms of the worker's CPU and 0.4 MB per run.
     PACKAGE: "the agent runtime: its workflow code keeps no module state",
     "pydantic": "the data converter's models and validation, also used by the workflow",
     # Its Rust core imports its exception classes when it raises one (a bad signature): they
