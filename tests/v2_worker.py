@@ -1,7 +1,8 @@
 """`worker.py` with workflow code that no longer replays the histories of today's: each level
 upserts a memo as its turn loop starts, a command today's runs never gave.
 
-The change is made by the import system, as the worker imports the workflow's modules. Usage: python tests/v2_worker.py WORKER_ARGS...
+The change is made by the import system, as the worker imports the workflow's modules.
+Usage: python tests/v2_worker.py WORKER_ARGS...
 """
 
 from __future__ import annotations
