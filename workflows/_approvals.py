@@ -133,6 +133,10 @@ class Approvals:
             raise LookupError(f"sub-agent call {path_ids[0]!r} has no running workflow")
         handle = workflow.get_external_workflow_handle(call.child_workflow_id)
         level.state.forwarded.append(path_ids)
+        # The sub-agent does not report that it waits for nothing more (`ParentReports`).
+        copy = call.child_continuation
+        if copy is not None and copy.waits_only_for(path_ids[1:]):
+            call.child_continuation = None
         self._status.mark_changed()
         # The digest of what this level showed travels down: the sub-agent refuses the
         # decision if the call it would run is another one.
@@ -145,10 +149,6 @@ class Approvals:
             digest=checked.entry.digest,
             signature=decision.signature,
         )
-        # The sub-agent does not report that it waits for nothing more (`ParentReports`).
-        copy = call.child_continuation
-        if copy is not None and copy.waits_only_for(forwarded.path_ids or []):
-            call.child_continuation = None
         message = ForwardedDecision(decision=forwarded)
         await signal_quietly(handle, "apply_decision", message, level.keys)
 
